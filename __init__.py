@@ -1,0 +1,3 @@
+from . import models
+from . import utils
+from . import controllers

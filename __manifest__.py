@@ -1,0 +1,42 @@
+{
+    "name": "Live Messaging",
+    "summary": "Real-time rooms, topics, live screens and an API, on Odoo's own bus",
+    "version": "18.0.1.0.0",
+    "category": "Productivity/Discuss",
+    "license": "LGPL-3",
+    "author": "Live Messaging contributors",
+    "website": "https://github.com/live-messaging/live_messaging",
+    "development_status": "Beta",
+    "maintainers": ["live-messaging"],
+    "depends": ["bus", "web", "web_tour", "sale"],
+    "external_dependencies": {"python": ["jsonschema"]},
+    "data": [
+        "security/live_messaging_security.xml",
+        "security/ir.model.access.csv",
+        "data/live_topic_data.xml",
+        "views/live_message_views.xml",
+        "views/live_room_views.xml",
+        "views/live_room_member_views.xml",
+        "views/live_topic_subscription_views.xml",
+        "views/live_topic_views.xml",
+        "views/live_messaging_menus.xml",
+        "views/live_chat_views.xml",
+        "views/sale_order_views.xml",
+        "views/ir_model_views.xml",
+        "views/live_record_watch_views.xml",
+    ],
+    "demo": ["demo/live_messaging_demo.xml"],
+    "assets": {
+        "web.assets_backend": [
+            "live_messaging/static/src/**/*",
+        ],
+        "web.assets_unit_tests": [
+            "live_messaging/static/tests/**/*",
+            ("remove", "live_messaging/static/tests/tours/**/*"),
+        ],
+        "web.assets_tests": [
+            "live_messaging/static/tests/tours/**/*",
+        ],
+    },
+    "application": True,
+}

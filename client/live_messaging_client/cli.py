@@ -1,0 +1,156 @@
+"""Command line: ``python -m live_messaging_client COMMAND [options]``.
+
+The server, key and database come from ``--url``/``--key``/``--db`` or the
+``LIVE_URL``/``LIVE_KEY``/``LIVE_DB`` environment variables (prefer the
+variable for the key: command lines are visible to other users). Results are
+printed as JSON, one line per message or event for ``listen``.
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+from .client import ApiError, AuthError, Client
+
+
+def _print(data):
+    print(json.dumps(data, ensure_ascii=False), flush=True)
+
+
+def _json_object(text):
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("a JSON object is expected")
+    return value
+
+
+def _connection_options(parser, defaults):
+    def default(value):
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--url", default=default(os.environ.get("LIVE_URL")), help="Odoo URL"
+    )
+    parser.add_argument(
+        "--key", default=default(os.environ.get("LIVE_KEY")), help="API key"
+    )
+    parser.add_argument(
+        "--db", default=default(os.environ.get("LIVE_DB")), help="database"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=default(30.0), help="HTTP timeout"
+    )
+
+
+def parser():
+    # the options work before and after the command; the command's copies
+    # have no default, so that they do not hide the ones given before it
+    common = argparse.ArgumentParser(add_help=False)
+    _connection_options(common, defaults=False)
+    p = argparse.ArgumentParser(
+        prog="python -m live_messaging_client",
+        description="Talk to Odoo Live Messaging from the command line.",
+    )
+    _connection_options(p, defaults=True)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("me", parents=[common], help="who the key belongs to")
+    sub.add_parser("rooms", parents=[common], help="your rooms")
+    sub.add_parser("topics", parents=[common], help="topics you may use")
+
+    post = sub.add_parser("post", parents=[common], help="post a message")
+    post.add_argument("--room", type=int, required=True)
+    post.add_argument("--body", required=True)
+    post.add_argument("--client-id", help="idempotency key (default: random)")
+
+    history = sub.add_parser("history", parents=[common], help="room history")
+    history.add_argument("--room", type=int, required=True)
+    history.add_argument("--after", type=int, default=0)
+
+    publish = sub.add_parser("publish", parents=[common], help="publish an event")
+    publish.add_argument("--topic", required=True)
+    publish.add_argument("--json", type=_json_object, required=True, dest="payload")
+    publish.add_argument("--idempotency-key", help="default: random")
+
+    events = sub.add_parser("events", parents=[common], help="topic history")
+    events.add_argument("--topic", required=True)
+    events.add_argument("--after", type=int, default=0)
+
+    for name in ("subscribe", "unsubscribe"):
+        cmd = sub.add_parser(name, parents=[common], help=f"{name} (to/from) a topic")
+        cmd.add_argument("--topic", required=True)
+
+    listen = sub.add_parser(
+        "listen", parents=[common], help="print events and messages as they come"
+    )
+    listen.add_argument("--topic", action="append", default=[], dest="topics")
+    listen.add_argument(
+        "--rooms", action="store_true", help="also every message of your rooms"
+    )
+    listen.add_argument(
+        "--after",
+        type=int,
+        help="resume the (single) topic after this event id instead of now",
+    )
+    return p
+
+
+def run(opts):
+    client = Client(opts.url, opts.key, db=opts.db, timeout=opts.timeout)
+    command = opts.command
+    if command == "me":
+        _print(client.me())
+    elif command == "rooms":
+        _print(client.rooms())
+    elif command == "topics":
+        _print(client.topics())
+    elif command == "post":
+        _print(client.post(opts.room, opts.body, client_id=opts.client_id))
+    elif command == "history":
+        for message in client.iter_history(opts.room, after=opts.after):
+            _print(message)
+    elif command == "publish":
+        _print(
+            client.publish(
+                opts.topic, opts.payload, idempotency_key=opts.idempotency_key
+            )
+        )
+    elif command == "events":
+        for event in client.iter_events(opts.topic, after=opts.after):
+            _print(event)
+    elif command in ("subscribe", "unsubscribe"):
+        _print(getattr(client, command)(opts.topic))
+    elif command == "listen":
+        if not opts.topics and not opts.rooms:
+            raise SystemExit("listen: give --topic NAME (repeatable) and/or --rooms")
+        since = {}
+        if opts.after is not None:
+            if len(opts.topics) != 1:
+                raise SystemExit("listen: --after needs exactly one --topic")
+            since[opts.topics[0]] = opts.after
+        listener = client.listen(topics=opts.topics, rooms=opts.rooms, since=since)
+        signal.signal(signal.SIGTERM, lambda *_args: listener.close())
+        for delivery in listener:
+            _print({"kind": delivery.kind, "target": delivery.target, **delivery.data})
+
+
+def main(argv=None):
+    opts = parser().parse_args(argv)
+    if not opts.url or not opts.key:
+        print("error: give --url and --key (or LIVE_URL and LIVE_KEY)", file=sys.stderr)
+        return 2
+    try:
+        run(opts)
+    except KeyboardInterrupt:
+        return 130
+    except AuthError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except ApiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,273 @@
+"""HTTP side of the client: one method per route of ``/live/api/v1``."""
+
+import random
+import time
+import uuid
+from urllib.parse import quote
+
+import requests
+
+BASE_PATH = "/live/api/v1"
+USER_AGENT = "live-messaging-client/1.0"
+RETRY_STATUSES = {429, 502, 503, 504}
+
+
+class ApiError(Exception):
+    """An error answered by the API: ``status`` (HTTP), ``code`` (stable,
+    e.g. ``forbidden``), ``message``, and ``path`` (the JSON pointer of the
+    value at fault, for 400/422) or ``retry_after`` (429)."""
+
+    def __init__(self, status, code, message, path=None, retry_after=None):
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.path = path
+        self.retry_after = retry_after
+
+
+class AuthError(ApiError):
+    """401: the key is missing, wrong, expired or revoked. Never retried."""
+
+
+def new_client_id():
+    """A fresh idempotency key."""
+    return uuid.uuid4().hex
+
+
+class Client:
+    """A client of Live Messaging's external-app API.
+
+    ``url`` is the Odoo server (``https://odoo.example.com``), ``key`` an Odoo
+    API key of the user the app acts for. ``db`` selects the database on a
+    server that hosts several (as the web client's ``?db=`` does).
+
+    Posting and publishing always send an idempotency key (generated when not
+    given), so they are retried safely on connection errors, 429 and 5xx:
+    a retry returns the first message or event, never a duplicate."""
+
+    def __init__(self, url, key, *, db=None, timeout=30, retries=4, session=None):
+        if not url or not key:
+            raise ValueError("url and key are required")
+        self.url = url.rstrip("/")
+        self.key = key
+        self.db = db
+        self.timeout = timeout
+        self.retries = retries
+        self.http = session or requests.Session()
+        self.http.headers["User-Agent"] = USER_AGENT
+        self._db_selected = False
+
+    # ------------------------------------------------------------------
+    # Plumbing
+    # ------------------------------------------------------------------
+
+    @property
+    def api_url(self):
+        return self.url + BASE_PATH
+
+    @property
+    def websocket_url(self):
+        scheme, rest = self.url.split("://", 1)
+        return f"{'wss' if scheme == 'https' else 'ws'}://{rest}{BASE_PATH}/websocket"
+
+    def auth_headers(self):
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def cookie_header(self):
+        """The cookie that selects the database (``None`` on a one-database
+        server), for the websocket handshake."""
+        self._select_db()
+        sid = self.http.cookies.get("session_id")
+        return f"session_id={sid}" if sid else None
+
+    def _select_db(self):
+        if self.db and not self._db_selected:
+            # Odoo binds an anonymous session to the database asked for
+            self.http.get(
+                f"{self.url}/web/login",
+                params={"db": self.db},
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+            self._db_selected = True
+
+    def request(self, method, path, *, json=None, params=None, headers=None, retry):
+        """Call the API; returns ``(status, data)``. ``retry``: whether the
+        call may be repeated safely (reads, or writes with an idempotency
+        key)."""
+        self._select_db()
+        headers = {**self.auth_headers(), **(headers or {})}
+        if json is not None or method not in ("GET", "HEAD"):
+            headers["Content-Type"] = "application/json"
+        attempts = 1 + (self.retries if retry else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self.http.request(
+                    method,
+                    self.api_url + path,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    timeout=self.timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout):
+                if last:
+                    raise
+                time.sleep(self._backoff(attempt))
+                continue
+            if response.status_code in RETRY_STATUSES and not last:
+                time.sleep(self._backoff(attempt, response.headers.get("Retry-After")))
+                continue
+            return response.status_code, self._decode(response)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _backoff(attempt, retry_after=None):
+        if retry_after and retry_after.isdigit():
+            return min(float(retry_after), 60.0)
+        return min(2**attempt * 0.5, 10.0) * random.uniform(0.5, 1.0)
+
+    @staticmethod
+    def _decode(response):
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.ok:
+            return data
+        error = (data or {}).get("error") if isinstance(data, dict) else None
+        error = error or {"code": "http_error", "message": response.reason}
+        cls = AuthError if response.status_code == 401 else ApiError
+        retry_after = response.headers.get("Retry-After")
+        raise cls(
+            response.status_code,
+            error.get("code"),
+            error.get("message"),
+            path=error.get("path"),
+            retry_after=int(retry_after)
+            if retry_after and retry_after.isdigit()
+            else None,
+        )
+
+    @staticmethod
+    def _topic_path(topic):
+        # slashes are fine in a topic's path; anything else is encoded
+        return "/topics/" + quote(topic, safe="/")
+
+    # ------------------------------------------------------------------
+    # Account and rooms
+    # ------------------------------------------------------------------
+
+    def me(self):
+        """The user the key belongs to."""
+        return self.request("GET", "/me", retry=True)[1]
+
+    def rooms(self):
+        """The user's rooms, with ``unread``, ``last_message_id``, ``last_seq``."""
+        return self.request("GET", "/rooms", retry=True)[1]["rooms"]
+
+    def room(self, room_id):
+        return self.request("GET", f"/rooms/{int(room_id)}", retry=True)[1]
+
+    def create_room(self, name, member_ids=(), description=None):
+        """Create a group room with the user and ``member_ids``."""
+        body = {"type": "group", "name": name, "member_ids": list(member_ids)}
+        if description:
+            body["description"] = description
+        return self.request("POST", "/rooms", json=body, retry=False)[1]
+
+    def direct_room(self, user_id):
+        """The direct room with ``user_id`` (created on first use)."""
+        body = {"type": "direct", "user_id": int(user_id)}
+        return self.request("POST", "/rooms", json=body, retry=True)[1]
+
+    def post(self, room_id, body, *, client_id=None, payload=None):
+        """Post a message; retried safely (same ``client_id``)."""
+        data = {"body": body, "client_id": client_id or new_client_id()}
+        if payload is not None:
+            data["payload"] = payload
+        path = f"/rooms/{int(room_id)}/messages"
+        return self.request("POST", path, json=data, retry=True)[1]
+
+    def history(self, room_id, *, after=None, before=None, limit=None):
+        """One page: ``{"messages": [...], "has_more": bool}``."""
+        params = {
+            k: v
+            for k, v in (("after", after), ("before", before), ("limit", limit))
+            if v is not None
+        }
+        path = f"/rooms/{int(room_id)}/messages"
+        return self.request("GET", path, params=params, retry=True)[1]
+
+    def iter_history(self, room_id, *, after=0, page_size=100):
+        """Every message after ``after`` (a message id; 0: from the start),
+        oldest first, page by page."""
+        while True:
+            page = self.history(room_id, after=after, limit=page_size)
+            yield from page["messages"]
+            if not page["has_more"] or not page["messages"]:
+                return
+            after = page["messages"][-1]["id"]
+
+    def mark_read(self, room_id, message_id=None):
+        body = {"message_id": message_id} if message_id else {}
+        path = f"/rooms/{int(room_id)}/read"
+        return self.request("POST", path, json=body, retry=True)[1]
+
+    # ------------------------------------------------------------------
+    # Topics
+    # ------------------------------------------------------------------
+
+    def topics(self):
+        return self.request("GET", "/topics", retry=True)[1]["topics"]
+
+    def publish(self, topic, payload, *, idempotency_key=None):
+        """Publish an event (a JSON object); retried safely (same key)."""
+        headers = {"Idempotency-Key": idempotency_key or new_client_id()}
+        path = self._topic_path(topic) + "/publish"
+        return self.request("POST", path, json=payload, headers=headers, retry=True)[1]
+
+    def events(self, topic, *, after=None, before=None, limit=None):
+        """One page: ``{"events": [...], "has_more": bool}``."""
+        params = {
+            k: v
+            for k, v in (("after", after), ("before", before), ("limit", limit))
+            if v is not None
+        }
+        path = self._topic_path(topic) + "/events"
+        return self.request("GET", path, params=params, retry=True)[1]
+
+    def iter_events(self, topic, *, after=0, page_size=100):
+        """Every event of ``topic`` after ``after`` (an event id), oldest
+        first, page by page."""
+        while True:
+            page = self.events(topic, after=after, limit=page_size)
+            yield from page["events"]
+            if not page["has_more"] or not page["events"]:
+                return
+            after = page["events"][-1]["id"]
+
+    def subscribe(self, topic):
+        return self.request("POST", self._topic_path(topic) + "/subscribe", retry=True)[
+            1
+        ]
+
+    def unsubscribe(self, topic):
+        return self.request(
+            "POST", self._topic_path(topic) + "/unsubscribe", retry=True
+        )[1]
+
+    # ------------------------------------------------------------------
+    # Live
+    # ------------------------------------------------------------------
+
+    def listen(self, *, topics=(), rooms=False, **options):
+        """A ``Listener``: iterate it to receive the topics' events (and the
+        rooms' messages: ``rooms=True`` for all of the user's rooms, or a list
+        of room ids) exactly once, in order, across reconnections. See
+        ``live_messaging_client.listen.Listener`` for the options."""
+        from .listen import Listener
+
+        return Listener(self, topics=topics, rooms=rooms, **options)

@@ -1,0 +1,194 @@
+"""Who is calling, how often, and with what body.
+
+External apps authenticate with ``Authorization: Bearer <key>``, an ordinary
+Odoo API key of a user (Preferences > Account Security > New API Key); a
+browser session cookie is accepted too. Each request then runs as that user,
+with their access rights and record rules."""
+
+import json
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from odoo import _
+from odoo.http import request
+
+from .errors import ApiError
+
+BEARER_RE = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+JSON_MIMETYPE = "application/json"
+
+PARAM_MAX_BODY = "live_messaging.api_max_body_bytes"
+PARAM_RATE = "live_messaging.api_rate_limit"
+PARAM_BURST = "live_messaging.api_rate_burst"
+DEFAULT_MAX_BODY = 16384
+DEFAULT_RATE = 600  # requests per minute and per key (or per session user)
+DEFAULT_BURST = 120  # requests allowed at once on top of the steady rate
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller: ``via`` is ``"api_key"`` or ``"session"``."""
+
+    uid: int
+    via: str
+    key_id: int = 0
+    key_name: str = ""
+
+    @property
+    def rate_key(self):
+        return f"key:{self.key_id}" if self.key_id else f"user:{self.uid}"
+
+
+def _unauthorized(message, error=None):
+    challenge = 'Bearer realm="live_messaging"'
+    if error:
+        challenge += f', error="{error}"'
+    return ApiError(401, message, headers={"WWW-Authenticate": challenge})
+
+
+def authenticate():
+    """Authenticate the request (Bearer key first, then the session cookie)
+    and switch its environment to the caller. Raises a 401 ``ApiError``."""
+    header = request.httprequest.headers.get("Authorization")
+    if header:
+        match = BEARER_RE.match(header)
+        if not match:
+            raise _unauthorized(
+                _("Send the API key as: Authorization: Bearer <key>."),
+                "invalid_request",
+            )
+        # the key is looked up without any user yet: a technical check
+        info = request.env["res.users.apikeys"]._live_check_api_key(match.group(1))
+        if not info:
+            # never echo the key
+            raise _unauthorized(
+                _("This API key is invalid, expired or revoked."), "invalid_token"
+            )
+        # an app gets no cookie: the key is its identity at every request
+        request.session.can_save = False
+        Users = request.env["res.users"].with_user(info["user_id"])
+        context = dict(
+            request.env.context,
+            **Users.context_get(),
+            live_api_key_id=info["id"],
+            live_api_key_name=info["name"],
+        )
+        request.update_env(user=info["user_id"], context=context)
+        return Caller(info["user_id"], "api_key", info["id"], info["name"])
+    user = request.env.user
+    if request.session.uid and user and not user._is_public():
+        return Caller(user.id, "session")
+    raise _unauthorized(
+        _("Authentication required: send Authorization: Bearer <API key>.")
+    )
+
+
+# ----------------------------------------------------------------------
+# Rate limit: a token bucket per key (or per user for browser sessions)
+# ----------------------------------------------------------------------
+
+_BUCKETS = OrderedDict()  # (db, who) -> (tokens, monotonic time)
+_BUCKETS_MAX = 10000
+_BUCKETS_LOCK = threading.Lock()
+
+
+def _int_param(key, default, minimum=0):
+    # sudo: ir.config_parameter - reading a technical limit
+    value = request.env["ir.config_parameter"].sudo().get_param(key, default)
+    try:
+        return max(minimum, int(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def check_rate(caller):
+    """Spend one request of the caller's budget, or raise 429 with
+    ``Retry-After``. ``live_messaging.api_rate_limit`` requests per minute
+    (0 disables the limit), bursts of ``live_messaging.api_rate_burst``. The
+    buckets live in the server process: with several workers, each worker
+    counts on its own."""
+    rate = _int_param(PARAM_RATE, DEFAULT_RATE)
+    if not rate:
+        return
+    burst = _int_param(PARAM_BURST, DEFAULT_BURST, minimum=1)
+    per_second = rate / 60.0
+    bucket_key = (request.env.cr.dbname, caller.rate_key)
+    now = time.monotonic()
+    with _BUCKETS_LOCK:
+        tokens, updated = _BUCKETS.get(bucket_key, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - updated) * per_second)
+        if tokens < 1:
+            _BUCKETS[bucket_key] = (tokens, now)
+            retry_after = max(1, math.ceil((1 - tokens) / per_second))
+            raise ApiError(
+                429,
+                _("Too many requests: retry in %s seconds.", retry_after),
+                headers={"Retry-After": str(retry_after)},
+            )
+        _BUCKETS[bucket_key] = (tokens - 1, now)
+        _BUCKETS.move_to_end(bucket_key)
+        while len(_BUCKETS) > _BUCKETS_MAX:
+            _BUCKETS.popitem(last=False)
+
+
+# ----------------------------------------------------------------------
+# Body
+# ----------------------------------------------------------------------
+
+
+def max_body_bytes():
+    return _int_param(PARAM_MAX_BODY, DEFAULT_MAX_BODY, minimum=1)
+
+
+def read_json_body(caller):
+    """The request's JSON body (``None`` when empty).
+
+    413 over ``live_messaging.api_max_body_bytes``; 415 for another content
+    type; 400 for invalid JSON. With a browser session, unsafe methods must say
+    ``Content-Type: application/json``: a cross-site form cannot, so this is
+    the CSRF protection of cookie-authenticated calls."""
+    httprequest = request.httprequest
+    limit = max_body_bytes()
+    if (httprequest.content_length or 0) > limit:
+        raise ApiError(413, _("The request body is larger than %s bytes.", limit))
+    mimetype = httprequest.mimetype
+    is_json = mimetype == JSON_MIMETYPE or mimetype.endswith("+json")
+    if (
+        caller.via == "session"
+        and httprequest.method not in SAFE_METHODS
+        and not is_json
+    ):
+        raise ApiError(
+            415,
+            _(
+                "Requests authenticated by a browser session must be sent with "
+                "Content-Type: application/json."
+            ),
+        )
+    if mimetype and not is_json and (httprequest.content_length or 0) > 0:
+        raise ApiError(415, _("Send the body as Content-Type: application/json."))
+    # read at most one byte over the limit, even from a chunked body that
+    # announced no length (Odoo's wrapper hides werkzeug's stream)
+    wrapped = getattr(httprequest, "_HTTPRequest__wrapped", None)
+    if wrapped is not None:
+        data = wrapped.stream.read(limit + 1)
+    else:
+        data = httprequest.get_data()
+    if len(data) > limit:
+        raise ApiError(413, _("The request body is larger than %s bytes.", limit))
+    if not data.strip():
+        return None
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ApiError(400, _("The request body is not valid JSON.")) from None
+
+
+def _reject_constant(name):
+    # NaN and Infinity are not JSON, and PostgreSQL's jsonb refuses them
+    raise ValueError(name)

@@ -1,0 +1,111 @@
+"""Helpers of the end-to-end tests: a running server, real HTTP and websocket
+clients (requests, websocket-client)."""
+
+import json
+import time
+
+import requests
+import websocket
+
+WS_VERSION = "18.0-2"
+
+
+class Server:
+    def __init__(self, url, db):
+        self.url = url
+        self.db = db
+        self.ws_url = (
+            url.replace("http://", "ws://") + f"/websocket?version={WS_VERSION}"
+        )
+
+    def session(self, login, password=None):
+        """A logged-in ``requests`` session (cookie ``session_id``)."""
+        http = requests.Session()
+        response = http.post(
+            f"{self.url}/web/session/authenticate",
+            json={
+                "jsonrpc": "2.0",
+                "params": {
+                    "db": self.db,
+                    "login": login,
+                    "password": password or login,
+                },
+            },
+            timeout=30,
+        )
+        response.raise_for_status()
+        body = response.json()
+        assert "error" not in body, body
+        http.uid = body["result"]["uid"]
+        return http
+
+    def call(self, http, model, method, *args, **kwargs):
+        """``model.method(*args, **kwargs)`` through JSON-RPC, committed on return."""
+        response = http.post(
+            f"{self.url}/web/dataset/call_kw/{model}/{method}",
+            json={
+                "jsonrpc": "2.0",
+                "params": {
+                    "model": model,
+                    "method": method,
+                    "args": list(args),
+                    "kwargs": kwargs,
+                },
+            },
+            timeout=30,
+        )
+        response.raise_for_status()
+        body = response.json()
+        if "error" in body:
+            raise RuntimeError(body["error"]["data"]["message"])
+        return body["result"]
+
+    def websocket(self, http=None, channels=(), last=0, timeout=5):
+        """A websocket-client connection, subscribed; ``http`` gives its cookie."""
+        cookie = f"session_id={http.cookies['session_id']}" if http else None
+        ws = websocket.create_connection(self.ws_url, cookie=cookie, timeout=timeout)
+        ws.send(
+            json.dumps(
+                {
+                    "event_name": "subscribe",
+                    "data": {"channels": list(channels), "last": last},
+                }
+            )
+        )
+        return ws
+
+
+def receive(ws, timeout, notification_type=None):
+    """Notifications received within ``timeout`` seconds."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while (remaining := deadline - time.monotonic()) > 0:
+        ws.settimeout(remaining)
+        try:
+            opcode, data = ws.recv_data()
+        except websocket.WebSocketTimeoutException:
+            break
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            raise AssertionError(f"socket closed by the server: {data!r}")
+        if opcode == websocket.ABNF.OPCODE_TEXT:
+            got.extend(json.loads(data))
+    if notification_type:
+        got = [n for n in got if n["message"]["type"] == notification_type]
+    return got
+
+
+def receive_first(ws, notification_type, timeout):
+    """(notification, seconds) for the first one of that type, or fail."""
+    started = time.monotonic()
+    deadline = started + timeout
+    while (remaining := deadline - time.monotonic()) > 0:
+        ws.settimeout(remaining)
+        try:
+            opcode, data = ws.recv_data()
+        except websocket.WebSocketTimeoutException:
+            break
+        if opcode == websocket.ABNF.OPCODE_TEXT:
+            for notif in json.loads(data):
+                if notif["message"]["type"] == notification_type:
+                    return notif, time.monotonic() - started
+    raise AssertionError(f"no {notification_type} within {timeout}s")

@@ -1,0 +1,18 @@
+from odoo import models
+from odoo.http import SessionExpiredException
+
+
+class BusBus(models.Model):
+    _inherit = "bus.bus"
+
+    def _poll(self, channels, last=0, ignore_ids=None):
+        """Before an app socket (opened with an API key) gets notifications,
+        check that its key is still valid; otherwise the socket closes with
+        4001 (the websocket turns SessionExpiredException into that code).
+        The socket's environment carries the key id in its context."""
+        key_id = self.env.context.get("live_api_key_id")
+        if key_id and not self.env["res.users.apikeys"]._live_key_is_valid(
+            key_id, self.env.uid
+        ):
+            raise SessionExpiredException()
+        return super()._poll(channels, last=last, ignore_ids=ignore_ids)

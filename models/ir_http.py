@@ -1,0 +1,46 @@
+from werkzeug.exceptions import HTTPException
+
+from odoo import models
+from odoo.http import request
+
+API_PATH = "/live/api/v1/"
+API_REQUEST_HEADERS = "Idempotency-Key"
+
+
+class IrHttp(models.AbstractModel):
+    _inherit = "ir.http"
+
+    @classmethod
+    def _pre_dispatch(cls, rule, args):
+        """CORS preflights of the external-app API also allow the
+        ``Idempotency-Key`` request header (Odoo's list lacks it), so that an
+        app in a browser on another origin can publish safely."""
+        try:
+            return super()._pre_dispatch(rule, args)
+        except HTTPException as exc:
+            httprequest = request.httprequest
+            if (
+                exc.code is None  # the preflight's 204, raised as an abort
+                and httprequest.method == "OPTIONS"
+                and httprequest.path.startswith(API_PATH)
+            ):
+                headers = request.future_response.headers
+                allowed = headers.get("Access-Control-Allow-Headers")
+                if allowed:
+                    headers.set(
+                        "Access-Control-Allow-Headers",
+                        f"{allowed}, {API_REQUEST_HEADERS}",
+                    )
+            raise
+
+    def session_info(self):
+        """Tell the web client which models have live screens, so that their list
+        and kanban views refresh themselves with no JavaScript per model."""
+        result = super().session_info()
+        if self.env.user._is_internal():
+            result["live_record_models"] = sorted(
+                name
+                for name, cls in self.env.registry.items()
+                if cls._live_records and not cls._abstract and not cls._transient
+            )
+        return result

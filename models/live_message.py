@@ -1,0 +1,246 @@
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..utils.text import DEFAULT_BODY_MAX_CHARS, sanitize_body
+
+MESSAGE_KINDS = [("chat", "Chat"), ("event", "Event"), ("system", "System")]
+PAGE_LIMIT_DEFAULT = 50
+PAGE_LIMIT_MAX = 200
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class LiveMessage(models.Model):
+    """A chat message of a room, or an event published on a topic.
+
+    Each one carries ``seq``, its number within its room or topic: 1, 2, 3...
+    without gaps, so a client can tell from the numbers alone whether it missed
+    something and where to resume. Messages are written by the rooms and topics
+    (``live.room._post_message``, ``live.topic._publish``), never directly."""
+
+    _name = "live.message"
+    _description = "Live Messaging Message"
+    _order = "id desc"
+    _rec_name = "seq"
+
+    room_id = fields.Many2one(
+        "live.room", ondelete="cascade", index=True, readonly=True
+    )
+    topic_id = fields.Many2one(
+        "live.topic", ondelete="cascade", index=True, readonly=True
+    )
+    seq = fields.Integer("Sequence", required=True, readonly=True)
+    kind = fields.Selection(MESSAGE_KINDS, required=True, default="chat", readonly=True)
+    body = fields.Text(readonly=True)
+    payload = fields.Json(readonly=True)
+    author_id = fields.Many2one(
+        "res.users", ondelete="set null", index=True, readonly=True
+    )
+    author_name = fields.Char(readonly=True)
+    author_app = fields.Char(
+        "External App",
+        readonly=True,
+        help="Name of the API key the message came through, when an external "
+        "application posted it.",
+    )
+    client_id = fields.Char(
+        "Client ID",
+        readonly=True,
+        help="Idempotency key given by the client: a retry with the same key by the "
+        "same author returns the first message instead of posting twice.",
+    )
+    res_model = fields.Char("Related Model", readonly=True)
+    res_id = fields.Many2oneReference(
+        "Related Record ID", model_field="res_model", readonly=True
+    )
+    company_id = fields.Many2one(related="room_id.company_id")
+
+    _sql_constraints = [
+        (
+            "target_check",
+            "CHECK((room_id IS NULL) != (topic_id IS NULL))",
+            "A message belongs to exactly one room or one topic.",
+        ),
+        ("room_seq_unique", "UNIQUE(room_id, seq)", "Duplicate room sequence."),
+        ("topic_seq_unique", "UNIQUE(topic_id, seq)", "Duplicate topic sequence."),
+    ]
+
+    def init(self):
+        # idempotency keys are unique per author within a room or a topic
+        for target in ("room_id", "topic_id"):
+            self.env.cr.execute(
+                SQL(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS %s ON live_message "
+                    "(%s, author_id, client_id) "
+                    "WHERE client_id IS NOT NULL AND %s IS NOT NULL",
+                    SQL.identifier(f"live_message_{target}_client_id_unique"),
+                    SQL.identifier(target),
+                    SQL.identifier(target),
+                )
+            )
+
+    @api.depends("room_id", "topic_id", "seq")
+    def _compute_display_name(self):
+        for message in self:
+            target = message.room_id.name or message.topic_id.name or ""
+            message.display_name = f"{target} #{message.seq}"
+
+    # ------------------------------------------------------------------
+    # Helpers for rooms and topics
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _body_max_chars(self):
+        # sudo: ir.config_parameter - reading a technical limit
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("live_messaging.body_max_chars", DEFAULT_BODY_MAX_CHARS)
+        )
+        try:
+            return max(1, int(value))
+        except ValueError:
+            return DEFAULT_BODY_MAX_CHARS
+
+    @api.model
+    def _sanitize_body(self, body):
+        """The body as safe plain text (see utils/text.py); ValidationError when
+        it is not a string or too long."""
+        max_chars = self._body_max_chars()
+        try:
+            return sanitize_body(body, max_chars=max_chars)
+        except TypeError:
+            raise ValidationError(_("A message body must be text.")) from None
+        except ValueError:
+            raise ValidationError(
+                _("A message is at most %s characters long.", max_chars)
+            ) from None
+
+    @api.model
+    def _check_client_id(self, client_id):
+        if not isinstance(client_id, str) or not CLIENT_ID_RE.match(client_id):
+            raise ValidationError(
+                _("A client id is 1 to 128 letters, digits or . _ : - characters.")
+            )
+        return client_id
+
+    @api.model
+    def _find_by_client_id(self, target_field, target, author, client_id):
+        # sudo: live.message - looking up the caller's own earlier message
+        return (
+            self.sudo()
+            .search(
+                [
+                    (target_field, "=", target.id),
+                    ("author_id", "=", author.id or False),
+                    ("client_id", "=", client_id),
+                ],
+                limit=1,
+            )
+            .sudo(False)
+        )
+
+    @api.model
+    def _fetch_page(self, domain, before=None, after=None, limit=None):
+        """One page of ``domain``, keyset-paginated on ``id`` (never OFFSET).
+
+        Rights are checked by the caller (rooms, topics); the read is in sudo.
+        Returns ``{"messages": [formatted, oldest first], "has_more": bool}``:
+        ``has_more`` says whether more messages lie beyond the page in the
+        direction of travel (older for ``before`` or no cursor, newer for
+        ``after``)."""
+        limit = self._check_page_limit(limit)
+        if before is not None and after is not None:
+            raise ValidationError(_("Use either before or after, not both."))
+        domain = list(domain)
+        if after is not None:
+            domain.append(("id", ">", self._check_cursor(after)))
+            order = "id asc"
+        else:
+            if before is not None:
+                domain.append(("id", "<", self._check_cursor(before)))
+            order = "id desc"
+        # sudo: live.message - the caller checked the reader's access to the target
+        messages = self.sudo().search(domain, order=order, limit=limit + 1)
+        has_more = len(messages) > limit
+        messages = messages[:limit]
+        if order == "id desc":
+            messages = messages.sorted("id")
+        return {"messages": messages._format(), "has_more": has_more}
+
+    @api.model
+    def _check_page_limit(self, limit):
+        if limit is None:
+            return PAGE_LIMIT_DEFAULT
+        try:
+            limit = int(limit)
+        except (TypeError, ValueError):
+            raise ValidationError(_("limit must be a whole number.")) from None
+        if limit < 1:
+            raise ValidationError(_("limit must be at least 1."))
+        return min(limit, PAGE_LIMIT_MAX)
+
+    @api.model
+    def _check_cursor(self, value):
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(_("before/after must be message ids.")) from None
+        if value < 0:
+            raise ValidationError(_("before/after must be message ids."))
+        return value
+
+    def _filter_record_access(self, user):
+        """The messages of ``self`` that ``user`` may know of: those about no
+        record, and those about a record ``user`` can read (access rights and
+        record rules of that record's model)."""
+        visible = self.browse()
+        by_model = {}
+        for message in self:
+            if message.res_model and message.res_id:
+                by_model.setdefault(message.res_model, set()).add(message.res_id)
+            else:
+                visible |= message
+        for model, ids in by_model.items():
+            if model not in self.env:
+                continue
+            records = self.env[model].with_user(user).browse(ids).exists()
+            readable = set(records._filtered_access("read").ids)
+            # deleted records: theirs who could read them when deleted
+            readable |= self.env["live.record.tombstone"]._readable_ids(
+                model, ids - set(records.ids), user
+            )
+            visible |= self.filtered(
+                lambda m, model=model, readable=readable: (
+                    m.res_model == model and m.res_id in readable
+                )
+            )
+        return visible.sorted("id")
+
+    def _format(self):
+        """The wire form of messages: what the bus pushes and the API returns."""
+        return [
+            {
+                "id": message.id,
+                "seq": message.seq,
+                "room_id": message.room_id.id or None,
+                "topic": message.topic_id.name or None,
+                "kind": message.kind,
+                "body": message.body or "",
+                "payload": message.payload,
+                "author": {
+                    "id": message.author_id.id or None,
+                    "name": message.author_name or "",
+                    "app": message.author_app or None,
+                },
+                "client_id": message.client_id or None,
+                "res_model": message.res_model or None,
+                "res_id": message.res_id or None,
+                # always UTC: ISO 8601 with an explicit Z
+                "create_date": message.create_date
+                and message.create_date.isoformat(timespec="milliseconds") + "Z",
+            }
+            for message in self
+        ]

@@ -1,0 +1,620 @@
+from psycopg2 import IntegrityError
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+
+ROOM_TYPES = [
+    ("group", "Group"),
+    ("direct", "Direct"),
+    ("record", "Record"),
+    ("support", "Support"),
+]
+
+
+class LiveRoom(models.Model):
+    """A conversation: a group room, a direct (1:1) room unique per pair of users,
+    or a room linked to a business record (a sale order, a ticket...).
+
+    The room is its own bus channel: sockets of its members are subscribed to it
+    by ``ir.websocket._build_bus_channel_list`` after an access check, and every
+    message posted in it is sent with ``room._bus_send(...)``.
+    """
+
+    _name = "live.room"
+    _description = "Live Messaging Room"
+    _inherit = ["bus.listener.mixin"]
+    _order = "last_message_date desc, id desc"
+
+    name = fields.Char(required=True)
+    description = fields.Text()
+    room_type = fields.Selection(
+        ROOM_TYPES, required=True, default="group", readonly=True, index=True
+    )
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        index=True,
+        help="Leave empty to share the room across companies. Rooms linked to a "
+        "record take the record's company.",
+    )
+    member_ids = fields.One2many("live.room.member", "room_id", string="Members")
+    member_count = fields.Integer(compute="_compute_member_count")
+    message_ids = fields.One2many("live.message", "room_id", string="Messages")
+    last_seq = fields.Integer(
+        "Last Sequence",
+        readonly=True,
+        default=0,
+        copy=False,
+        help="Sequence number of the last message; messages are numbered 1, 2, 3... "
+        "without gaps within a room.",
+    )
+    last_message_id = fields.Many2one("live.message", readonly=True, copy=False)
+    last_message_date = fields.Datetime(readonly=True, copy=False, index=True)
+    direct_key = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Technical: the sorted pair of user ids of a direct room.",
+    )
+    res_model = fields.Char("Linked Model", readonly=True, index=True)
+    res_id = fields.Many2oneReference(
+        "Linked Record ID", model_field="res_model", readonly=True, index=True
+    )
+    create_uid = fields.Many2one("res.users", index=True)
+    is_member = fields.Boolean(compute="_compute_is_member", search="_search_is_member")
+    unread_count = fields.Integer(compute="_compute_unread_count")
+
+    _sql_constraints = [
+        (
+            "direct_key_unique",
+            "UNIQUE(direct_key)",
+            "There is already a direct room between these two users.",
+        ),
+        (
+            "record_unique",
+            "UNIQUE(res_model, res_id)",
+            "There is already a room linked to this record.",
+        ),
+        (
+            "direct_key_check",
+            "CHECK((room_type = 'direct') = (direct_key IS NOT NULL))",
+            "Only direct rooms have a direct key, and they all have one.",
+        ),
+        (
+            "record_check",
+            "CHECK(room_type != 'record' OR (res_model IS NOT NULL AND res_id > 0))",
+            "A record room must be linked to a record.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("member_ids")
+    def _compute_member_count(self):
+        for room in self:
+            room.member_count = len(room.member_ids)
+
+    @api.depends("member_ids.user_id")
+    @api.depends_context("uid")
+    def _compute_is_member(self):
+        # sudo: live.room.member - only the current user's own memberships are read
+        members = (
+            self.env["live.room.member"]
+            .sudo()
+            .search([("room_id", "in", self.ids), ("user_id", "=", self.env.uid)])
+        )
+        member_room_ids = set(members.room_id.ids)
+        for room in self:
+            room.is_member = room.id in member_room_ids
+
+    def _search_is_member(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Operation not supported"))
+        domain_op = "in" if (operator == "=") == value else "not in"
+        return [("member_ids.user_id", domain_op, [self.env.uid])]
+
+    @api.depends_context("uid")
+    def _compute_unread_count(self):
+        counts = self._get_unread_counts(self.env.user)
+        for room in self:
+            room.unread_count = counts.get(room.id, 0)
+
+    def _get_unread_counts(self, user):
+        """Return ``{room_id: unread}`` for ``user`` on the rooms of ``self``.
+
+        A message is unread when its sequence is above the member's read cursor and
+        somebody else wrote it; system messages (joins, leaves) never count. One
+        query for all rooms, on the ``(room_id, seq)`` index.
+        """
+        ids = [rid for rid in self.ids if rid]
+        if not ids:
+            return {}
+        self.env["live.message"].flush_model(["room_id", "seq", "author_id", "kind"])
+        self.env["live.room.member"].flush_model(
+            ["room_id", "user_id", "last_seen_seq"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT mem.room_id, COUNT(msg.id)
+                  FROM live_room_member mem
+                  JOIN live_message msg
+                    ON msg.room_id = mem.room_id
+                   AND msg.seq > mem.last_seen_seq
+                   AND msg.kind != 'system'
+                   AND msg.author_id IS DISTINCT FROM mem.user_id
+                 WHERE mem.user_id = %s AND mem.room_id IN %s
+              GROUP BY mem.room_id
+                """,
+                user.id,
+                tuple(ids),
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.depends("room_type", "member_ids.user_id")
+    @api.depends_context("uid")
+    def _compute_display_name(self):
+        # a direct room is named after the other person, as seen by the viewer
+        for room in self:
+            if room.room_type == "direct":
+                # sudo: live.room.member - co-members' names are visible to members
+                others = room.sudo().member_ids.user_id - self.env.user
+                room.display_name = others[:1].name or room.name
+            else:
+                room.display_name = room.name
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+
+    @api.constrains("room_type", "member_ids")
+    def _check_direct_members(self):
+        for room in self.filtered(lambda r: r.room_type == "direct"):
+            if len(room.member_ids) > 2:
+                raise ValidationError(_("A direct room has exactly two members."))
+
+    @api.constrains("company_id")
+    def _check_member_companies(self):
+        # sudo: live.room.member - checking the members' companies, not exposing them
+        self.sudo().member_ids._check_company_access()
+
+    # ------------------------------------------------------------------
+    # CRUD protection: the ORM is not the way to bend rooms for users
+    # ------------------------------------------------------------------
+
+    _PROTECTED_FIELDS = frozenset(
+        {
+            "room_type",
+            "last_seq",
+            "last_message_id",
+            "last_message_date",
+            "direct_key",
+            "res_model",
+            "res_id",
+        }
+    )
+
+    def write(self, vals):
+        if not self.env.su and self._PROTECTED_FIELDS.intersection(vals):
+            raise AccessError(
+                _(
+                    "These room fields are managed by Live Messaging itself: %s",
+                    ", ".join(sorted(self._PROTECTED_FIELDS.intersection(vals))),
+                )
+            )
+        res = super().write(vals)
+        if {"name", "description", "active"}.intersection(vals):
+            self._notify_room_changed()
+        return res
+
+    # ------------------------------------------------------------------
+    # Room creation (the public entry points; they check, then act in sudo)
+    # ------------------------------------------------------------------
+
+    def _check_live_user(self, users):
+        live_group = self.env.ref("live_messaging.group_live_user")
+        not_live = users.filtered(lambda u: live_group not in u.groups_id)
+        if not_live:
+            raise ValidationError(
+                _(
+                    "%(users)s cannot chat: they are not Live Messaging users.",
+                    users=", ".join(not_live.mapped("name")),
+                )
+            )
+
+    @api.model
+    @api.returns("self", lambda room: room.id)
+    def live_create_group_room(self, name, user_ids=(), description=False):
+        """Create a group room owned by the current user, with ``user_ids`` as the
+        other members. Returns the new room."""
+        self._check_live_user(self.env.user)
+        name = (name or "").strip()
+        if not name:
+            raise ValidationError(_("A room needs a name."))
+        if len(name) > 128:
+            raise ValidationError(_("A room name is at most 128 characters."))
+        users = self.env["res.users"].browse(set(user_ids)).exists() | self.env.user
+        self._check_live_user(users)
+        # sudo: live.room - creation rights are checked above: any live user may
+        # open a group room with other live users
+        room = self.sudo().create(
+            {"name": name, "description": description, "room_type": "group"}
+        )
+        room._add_members(users, owner=self.env.user)
+        return room.sudo(False)
+
+    @api.model
+    @api.returns("self", lambda room: room.id)
+    def live_get_direct_room(self, user_id):
+        """Return the direct room between the current user and ``user_id``,
+        creating it on first use. Unique per pair, even under concurrency."""
+        me = self.env.user
+        other = self.env["res.users"].browse(int(user_id)).exists()
+        if not other:
+            raise ValidationError(_("This user does not exist."))
+        if other == me:
+            raise ValidationError(_("A direct room needs two different people."))
+        self._check_live_user(me | other)
+        low, high = sorted((me.id, other.id))
+        key = f"{low}-{high}"
+        # sudo: live.room - direct rooms are found by their key, and the caller is
+        # one of the two people of that key
+        Room = self.sudo().with_context(active_test=False)
+        room = Room.search([("direct_key", "=", key)], limit=1)
+        if not room:
+            try:
+                with self.env.cr.savepoint():
+                    room = Room.create(
+                        {
+                            "name": f"{me.name}, {other.name}",
+                            "room_type": "direct",
+                            "direct_key": key,
+                        }
+                    )
+                    room._add_members(me | other)
+            except IntegrityError:
+                # somebody created it concurrently: take theirs
+                room = Room.search([("direct_key", "=", key)], limit=1)
+        if not room.active:
+            room.active = True
+        return room.sudo(False)
+
+    @api.model
+    @api.returns("self", lambda room: room.id)
+    def live_get_record_room(self, res_model, res_id):
+        """Return the room linked to a business record, creating it on first use
+        with the current user, the record's salesperson/owner and followers as
+        members. The caller must be able to read the record."""
+        if res_model not in self.env or self.env[res_model]._abstract:
+            raise ValidationError(_("Unknown model %s.", res_model))
+        record = self.env[res_model].browse(int(res_id)).exists()
+        if not record:
+            raise ValidationError(_("This record does not exist."))
+        record.check_access("read")
+        # sudo: live.room - the caller can read the record, hence may see its room
+        Room = self.sudo().with_context(active_test=False)
+        room = Room.search([("res_model", "=", res_model), ("res_id", "=", record.id)])
+        if room:
+            if not room.is_member:
+                room._add_members(self.env.user)
+            return room.sudo(False)
+        self._check_live_user(self.env.user)
+        live_group = self.env.ref("live_messaging.group_live_user")
+        # only people who may read the record join its room: a follower without
+        # access to the order must not learn of it through the chat
+        users = (self.env.user | record._live_room_default_users()).filtered(
+            lambda u: (
+                not u.share
+                and live_group in u.groups_id
+                and record.with_user(u).has_access("read")
+            )
+        )
+        values = {
+            "name": record.display_name,
+            "room_type": "record",
+            "res_model": res_model,
+            "res_id": record.id,
+        }
+        if "company_id" in record._fields and record.company_id:
+            values["company_id"] = record.company_id.id
+        try:
+            with self.env.cr.savepoint():
+                room = Room.create(values)
+                room._add_members(users, owner=self.env.user)
+        except IntegrityError:
+            room = Room.search(
+                [("res_model", "=", res_model), ("res_id", "=", record.id)]
+            )
+            if not room.is_member:
+                room._add_members(self.env.user)
+        return room.sudo(False)
+
+    # ------------------------------------------------------------------
+    # Membership
+    # ------------------------------------------------------------------
+
+    def _check_can_manage_members(self):
+        self.ensure_one()
+        if self.env.su or self.env.user.has_group("live_messaging.group_live_manager"):
+            return
+        if self.room_type != "group":
+            raise AccessError(_("Members of this room cannot be changed."))
+        if not self.is_member:
+            raise AccessError(_("You are not a member of this room."))
+
+    def live_add_members(self, user_ids):
+        """Add users to a group room (any member may invite live users)."""
+        self.ensure_one()
+        self.check_access("read")
+        self._check_can_manage_members()
+        users = self.env["res.users"].browse(set(user_ids)).exists()
+        self._check_live_user(users)
+        # sudo: live.room.member - checked above that the caller may invite
+        self.sudo()._add_members(users)
+        return True
+
+    def live_remove_member(self, user_id):
+        """Remove a member: anybody may leave; only the owner or a manager may
+        remove somebody else."""
+        self.ensure_one()
+        self.check_access("read")
+        user = self.env["res.users"].browse(int(user_id))
+        # sudo: live.room.member - rights are checked right below
+        member = self.sudo().member_ids.filtered(lambda m: m.user_id == user)
+        if not member:
+            raise ValidationError(_("%s is not a member of this room.", user.name))
+        if user != self.env.user:
+            self._check_can_manage_members()
+            is_manager = self.env.su or self.env.user.has_group(
+                "live_messaging.group_live_manager"
+            )
+            me = self.sudo().member_ids.filtered(lambda m: m.user_id == self.env.user)
+            if not is_manager and not me.is_owner:
+                raise AccessError(
+                    _("Only the room's owner or a manager can remove members.")
+                )
+        elif self.room_type == "direct":
+            raise UserError(_("You cannot leave a direct conversation."))
+        member.unlink()
+        return True
+
+    def _add_members(self, users, owner=None):
+        """Add ``users`` (skipping existing members) and tell everybody.
+
+        Callers check rights; this runs in sudo."""
+        self.ensure_one()
+        room = self.sudo()
+        existing = room.member_ids.user_id
+        new_users = users - existing
+        if not new_users:
+            return room.env["live.room.member"]
+        members = room.env["live.room.member"].create(
+            [
+                {
+                    "room_id": room.id,
+                    "user_id": user.id,
+                    "is_owner": bool(owner and user == owner),
+                    # a newcomer has nothing unread from before they came
+                    "last_seen_seq": room.last_seq,
+                }
+                for user in new_users
+            ]
+        )
+        if existing and room.room_type in ("group", "record"):
+            room._post_system(
+                _("%s joined the room.", ", ".join(new_users.mapped("name")))
+            )
+        return members
+
+    # ------------------------------------------------------------------
+    # Messages
+    # ------------------------------------------------------------------
+
+    def _check_can_post(self):
+        self.ensure_one()
+        if not self.active:
+            raise UserError(_("This room is archived: nobody can post in it."))
+        if self.env.su:
+            return
+        self.check_access("read")
+        if not self.is_member:
+            raise AccessError(_("You are not a member of this room."))
+
+    def _allocate_seq(self):
+        """Take the next sequence number of the room.
+
+        The UPDATE locks the room's row until the transaction ends: posts to one
+        room are serialised, so sequences have no gaps (a rollback gives the number
+        back) and bus notifications of a room leave in sequence order."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE live_room SET last_seq = last_seq + 1 WHERE id = %s "
+                "RETURNING last_seq",
+                self.id,
+            )
+        )
+        seq = self.env.cr.fetchone()[0]
+        self.invalidate_recordset(["last_seq"])
+        return seq
+
+    def live_post_message(self, body, client_id=False, payload=None):
+        """Post a chat message as the current user; returns the message's
+        formatted dict. With ``client_id``, a retry returns the first message."""
+        self.ensure_one()
+        message = self._post_message(body, client_id=client_id, payload=payload)
+        return message._format()[0]
+
+    def _post_message(
+        self,
+        body,
+        *,
+        kind="chat",
+        payload=None,
+        client_id=False,
+        author=None,
+        author_name=False,
+        author_app=False,
+        **extra,
+    ):
+        """Store a message in the room, then push it to the members on commit.
+
+        Returns the ``live.message`` (the existing one when ``client_id`` was
+        already used by the same author in this room). ``extra`` values are written
+        on the message (hook for other modules, e.g. a support visitor author)."""
+        self.ensure_one()
+        self._check_can_post()
+        author = self.env.user if author is None else author
+        Message = self.env["live.message"]
+        body = Message._sanitize_body(body)
+        if kind == "chat" and not body:
+            raise ValidationError(_("A message cannot be empty."))
+        if client_id:
+            client_id = Message._check_client_id(client_id)
+            existing = Message._find_by_client_id("room_id", self, author, client_id)
+            if existing:
+                return existing
+        try:
+            with self.env.cr.savepoint():
+                message = self._create_message(
+                    {
+                        "kind": kind,
+                        "body": body,
+                        "payload": payload or None,
+                        "client_id": client_id or False,
+                        "author_id": author.id or False,
+                        "author_name": author_name or author.name or False,
+                        "author_app": author_app or False,
+                        **extra,
+                    }
+                )
+        except IntegrityError:
+            # the same client_id raced us from another request: return theirs
+            existing = client_id and Message._find_by_client_id(
+                "room_id", self, author, client_id
+            )
+            if not existing:
+                raise
+            return existing
+        return message
+
+    def _create_message(self, values):
+        self.ensure_one()
+        room = self.sudo()
+        seq = room._allocate_seq()
+        # sudo: live.message - posting rights were checked by _check_can_post
+        message = room.env["live.message"].create(
+            dict(values, room_id=room.id, seq=seq)
+        )
+        room.write(
+            {"last_message_id": message.id, "last_message_date": message.create_date}
+        )
+        if values.get("author_id") and values.get("kind") != "system":
+            # writing is reading: the author's cursor follows their own message
+            room.member_ids.filtered(
+                lambda m: m.user_id.id == values["author_id"]
+            )._set_last_seen_seq(seq, notify=False)
+        room._bus_send("live_messaging/message", message._format()[0])
+        return message
+
+    def _post_system(self, body):
+        """Post a system note (joins, leaves, expiry...): no author, never unread."""
+        self.ensure_one()
+        return self.sudo()._post_message(
+            body, kind="system", author=self.env["res.users"]
+        )
+
+    def live_fetch_messages(self, before=None, after=None, limit=50):
+        """History, keyset-paginated on the message id (never OFFSET).
+
+        ``after``: the messages with an id above it, oldest first. ``before``: the
+        ones below it, the newest page, returned oldest first. Neither: the newest
+        page. Returns ``{"messages": [...], "has_more": bool}``."""
+        self.ensure_one()
+        self.check_access("read")
+        if not self.env.su and not self.is_member:
+            raise AccessError(_("You are not a member of this room."))
+        return self.env["live.message"]._fetch_page(
+            [("room_id", "=", self.id)], before=before, after=after, limit=limit
+        )
+
+    def live_mark_seen(self, message_id=None):
+        """Move the current user's read cursor to ``message_id`` (default: the last
+        message). Cursors never move backwards. Returns the unread count left."""
+        self.ensure_one()
+        self.check_access("read")
+        # sudo: live.room.member - the user moves their own cursor only
+        member = self.sudo().member_ids.filtered(lambda m: m.user_id == self.env.user)
+        if not member:
+            raise AccessError(_("You are not a member of this room."))
+        seq = self.last_seq
+        if message_id:
+            message = (
+                self.env["live.message"]
+                .sudo()
+                .search([("id", "=", int(message_id)), ("room_id", "=", self.id)])
+            )
+            if not message:
+                raise ValidationError(_("This message is not in this room."))
+            seq = message.seq
+        member._set_last_seen_seq(seq)
+        return self._get_unread_counts(self.env.user).get(self.id, 0)
+
+    # ------------------------------------------------------------------
+    # Formatting and notifications
+    # ------------------------------------------------------------------
+
+    def _format(self, user=None):
+        """Small dict describing the rooms for ``user`` (default: current user)."""
+        user = user or self.env.user
+        counts = self._get_unread_counts(user)
+        result = []
+        for room in self:
+            # sudo: live.room.member - members of a room the user belongs to
+            members = room.sudo().member_ids
+            result.append(
+                {
+                    "id": room.id,
+                    "name": room.with_user(user).sudo().display_name,
+                    "type": room.room_type,
+                    "active": room.active,
+                    "description": room.description or "",
+                    "res_model": room.res_model or None,
+                    "res_id": room.res_id or None,
+                    "last_seq": room.last_seq,
+                    "last_message_id": room.last_message_id.id or None,
+                    "last_message_date": room.last_message_date
+                    and fields.Datetime.to_string(room.last_message_date)
+                    or None,
+                    "unread": counts.get(room.id, 0),
+                    "members": [
+                        {"id": m.user_id.id, "name": m.user_id.name} for m in members
+                    ],
+                }
+            )
+        return result
+
+    def _notify_room_changed(self):
+        """Tell every member's web clients and apps that the room (or its member
+        list) changed: they refresh it and re-subscribe their sockets."""
+        for room in self.sudo():
+            for member in room.member_ids:
+                member.user_id._bus_send(
+                    "live_messaging/room",
+                    {"room": room._format(member.user_id)[0]},
+                )
+
+    @api.model
+    def _demo_post(self, posts):
+        """Demo data: post ``(room xmlid, user xmlid, body)`` messages in order."""
+        for room_xmlid, user_xmlid, body in posts:
+            user = self.env.ref(user_xmlid)
+            self.env.ref(room_xmlid).with_user(user)._post_message(body)
+
+    @api.model
+    def live_get_rooms(self):
+        """The current user's rooms, most recently active first."""
+        return self.search([("is_member", "=", True)])._format()

@@ -1,0 +1,115 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class LiveRoomMember(models.Model):
+    """A user's membership of a room, with their read cursor.
+
+    The cursor is the sequence number of the last message the member has seen;
+    unread counts are computed from it (see ``live.room._get_unread_counts``)."""
+
+    _name = "live.room.member"
+    _description = "Live Messaging Room Member"
+    _order = "room_id, id"
+    _rec_name = "user_id"
+
+    room_id = fields.Many2one(
+        "live.room", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    user_id = fields.Many2one(
+        "res.users", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    partner_id = fields.Many2one(related="user_id.partner_id")
+    is_owner = fields.Boolean(readonly=True)
+    last_seen_seq = fields.Integer(
+        "Last Seen Sequence",
+        default=0,
+        readonly=True,
+        help="Sequence number of the last message this member has seen.",
+    )
+    last_seen_message_id = fields.Many2one(
+        "live.message", compute="_compute_last_seen_message_id"
+    )
+    company_id = fields.Many2one(related="room_id.company_id")
+
+    _sql_constraints = [
+        (
+            "room_user_unique",
+            "UNIQUE(room_id, user_id)",
+            "This user is already a member of the room.",
+        ),
+    ]
+
+    @api.depends("room_id", "last_seen_seq")
+    def _compute_last_seen_message_id(self):
+        # sudo: live.message - resolving the member's own cursor
+        messages = (
+            self.env["live.message"]
+            .sudo()
+            .search(
+                [
+                    ("room_id", "in", self.room_id.ids),
+                    ("seq", "in", list(set(self.mapped("last_seen_seq")))),
+                ]
+            )
+        )
+        by_key = {(m.room_id.id, m.seq): m for m in messages}
+        for member in self:
+            member.last_seen_message_id = by_key.get(
+                (member.room_id.id, member.last_seen_seq), False
+            )
+
+    @api.constrains("user_id", "room_id")
+    def _check_company_access(self):
+        for member in self.filtered("room_id.company_id"):
+            company = member.room_id.company_id
+            if company not in member.user_id.company_ids:
+                raise ValidationError(
+                    _(
+                        "%(user)s cannot join %(room)s: they have no access to "
+                        "company %(company)s.",
+                        user=member.user_id.name,
+                        room=member.room_id.name,
+                        company=company.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        members = super().create(vals_list)
+        # everybody refreshes the member list; the newcomers' clients also learn
+        # of the room and re-subscribe their sockets to its channel
+        members.room_id._notify_room_changed()
+        return members
+
+    def unlink(self):
+        gone = [(m.room_id, m.user_id) for m in self]
+        res = super().unlink()
+        for room, user in gone:
+            # their clients drop the room and re-subscribe without its channel
+            user._bus_send("live_messaging/room_left", {"room_id": room.id})
+            if room.exists() and room.room_type in ("group", "record"):
+                room._post_system(_("%s left the room.", user.name))
+        rooms = self.env["live.room"].union(*(room for room, _user in gone))
+        rooms.exists()._notify_room_changed()
+        return res
+
+    def _set_last_seen_seq(self, seq, notify=True):
+        """Move the cursor forward to ``seq`` (never backwards) and tell the
+        member's other tabs and apps."""
+        for member in self:
+            if seq <= member.last_seen_seq:
+                continue
+            # sudo: live.room.member - the cursor is not writable by users directly
+            member.sudo().last_seen_seq = min(seq, member.room_id.last_seq)
+            if notify:
+                member.user_id._bus_send(
+                    "live_messaging/seen",
+                    {
+                        "room_id": member.room_id.id,
+                        "last_seen_seq": member.last_seen_seq,
+                        "unread": member.room_id._get_unread_counts(member.user_id).get(
+                            member.room_id.id, 0
+                        ),
+                    },
+                )

@@ -1,0 +1,436 @@
+import json
+import re
+
+from psycopg2 import IntegrityError
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import SQL
+
+from ..utils.schema import check_schema, validate_payload
+
+TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
+TOPIC_NAME_MAX = 128
+PAYLOAD_MAX_BYTES_DEFAULT = 65536
+ACCESS_MODES = [
+    ("users", "All Live Messaging users"),
+    ("restricted", "Listed groups and users only"),
+]
+
+
+class LiveTopic(models.Model):
+    """A named stream of events (``shop/42``, ``sale.order``...).
+
+    Users and external apps subscribe to it explicitly; its access list says who
+    may subscribe and who may publish (managers always may). A topic is its own
+    bus channel; events about records (``res_model``) are instead pushed to each
+    subscriber who can read the record, so nobody learns of a record they cannot
+    see."""
+
+    _name = "live.topic"
+    _description = "Live Messaging Topic"
+    _inherit = ["bus.listener.mixin"]
+    _order = "name"
+
+    name = fields.Char(required=True, index=True)
+    description = fields.Text()
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", index=True)
+    subscribe_access = fields.Selection(
+        ACCESS_MODES, required=True, default="users", string="Who May Subscribe"
+    )
+    subscribe_group_ids = fields.Many2many(
+        "res.groups",
+        "live_topic_subscribe_group_rel",
+        "topic_id",
+        "group_id",
+        string="Subscriber Groups",
+    )
+    subscribe_user_ids = fields.Many2many(
+        "res.users",
+        "live_topic_subscribe_user_rel",
+        "topic_id",
+        "user_id",
+        string="Subscriber Users",
+    )
+    publish_access = fields.Selection(
+        ACCESS_MODES, required=True, default="restricted", string="Who May Publish"
+    )
+    publish_group_ids = fields.Many2many(
+        "res.groups",
+        "live_topic_publish_group_rel",
+        "topic_id",
+        "group_id",
+        string="Publisher Groups",
+    )
+    publish_user_ids = fields.Many2many(
+        "res.users",
+        "live_topic_publish_user_rel",
+        "topic_id",
+        "user_id",
+        string="Publisher Users",
+    )
+    json_schema = fields.Text(
+        "JSON Schema",
+        help="Optional JSON Schema every published payload must match.",
+    )
+    res_model = fields.Char(
+        "Record Model",
+        help="When events are about records of this model, each subscriber only "
+        "receives (and reads back) the events of records they can read.",
+    )
+    last_seq = fields.Integer("Last Sequence", readonly=True, default=0, copy=False)
+    subscription_ids = fields.One2many(
+        "live.topic.subscription", "topic_id", string="Subscriptions"
+    )
+    subscriber_count = fields.Integer(compute="_compute_subscriber_count")
+    is_subscribed = fields.Boolean(compute="_compute_user_state")
+    can_publish = fields.Boolean(compute="_compute_user_state")
+
+    _sql_constraints = [
+        ("name_unique", "UNIQUE(name)", "A topic with this name already exists."),
+    ]
+
+    @api.constrains("name")
+    def _check_name(self):
+        for topic in self:
+            self._check_topic_name(topic.name)
+
+    @api.model
+    def _check_topic_name(self, name):
+        if (
+            not isinstance(name, str)
+            or len(name) > TOPIC_NAME_MAX
+            or not TOPIC_NAME_RE.match(name)
+        ):
+            raise ValidationError(
+                _(
+                    "A topic name is up to %(max)s letters, digits and . _ - "
+                    "characters, in segments separated by slashes (shop/42).",
+                    max=TOPIC_NAME_MAX,
+                )
+            )
+        return name
+
+    @api.constrains("json_schema")
+    def _check_json_schema(self):
+        for topic in self.filtered("json_schema"):
+            try:
+                check_schema(json.loads(topic.json_schema))
+            except ValueError as exc:
+                raise ValidationError(
+                    _(
+                        "The JSON Schema of %(topic)s is invalid: %(error)s",
+                        topic=topic.name,
+                        error=exc,
+                    )
+                ) from None
+
+    @api.constrains("res_model")
+    def _check_res_model(self):
+        for topic in self.filtered("res_model"):
+            if topic.res_model not in self.env:
+                raise ValidationError(_("Unknown model %s.", topic.res_model))
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.keys() & {"name", "res_model", "active"}:
+            # whether record changes are collected for the topic's model depends
+            # on these (live.record.watch._live_listened_models, cached)
+            self.env.registry.clear_cache()
+        return result
+
+    def _compute_subscriber_count(self):
+        # sudo: live.topic.subscription - a count, nobody's identity
+        data = (
+            self.env["live.topic.subscription"]
+            .sudo()
+            ._read_group([("topic_id", "in", self.ids)], ["topic_id"], ["__count"])
+        )
+        counts = {topic.id: count for topic, count in data}
+        for topic in self:
+            topic.subscriber_count = counts.get(topic.id, 0)
+
+    @api.depends_context("uid")
+    def _compute_user_state(self):
+        # sudo: live.topic.subscription - the current user's own subscriptions
+        subscribed = set(
+            self.env["live.topic.subscription"]
+            .sudo()
+            .search([("topic_id", "in", self.ids), ("user_id", "=", self.env.uid)])
+            .topic_id.ids
+        )
+        for topic in self:
+            topic.is_subscribed = topic.id in subscribed
+            topic.can_publish = topic._can_publish()
+
+    # ------------------------------------------------------------------
+    # Access list
+    # ------------------------------------------------------------------
+
+    def _is_manager(self, user):
+        return user._is_superuser() or user.has_group(
+            "live_messaging.group_live_manager"
+        )
+
+    def _listed(self, user, groups, users):
+        return user in users or bool(groups & user.groups_id)
+
+    def _can_subscribe(self, user=None):
+        """Whether ``user`` (default: current user) may subscribe and read."""
+        self.ensure_one()
+        user = user or self.env.user
+        if not self.active:
+            return False
+        if self._is_manager(user):
+            return True
+        if not user.has_group("live_messaging.group_live_user"):
+            return False
+        if self.company_id and self.company_id not in user.company_ids:
+            return False
+        topic = self.sudo()
+        return topic.subscribe_access == "users" or self._listed(
+            user, topic.subscribe_group_ids, topic.subscribe_user_ids
+        )
+
+    def _can_publish(self, user=None):
+        """Whether ``user`` (default: current user) may publish."""
+        self.ensure_one()
+        user = user or self.env.user
+        if not self.active:
+            return False
+        if self._is_manager(user):
+            return True
+        if not user.has_group("live_messaging.group_live_user"):
+            return False
+        if self.company_id and self.company_id not in user.company_ids:
+            return False
+        topic = self.sudo()
+        return topic.publish_access == "users" or self._listed(
+            user, topic.publish_group_ids, topic.publish_user_ids
+        )
+
+    @api.model
+    def _find(self, name):
+        """The topic named ``name`` as the current user may see it (record rules
+        apply), or an empty recordset."""
+        self._check_topic_name(name)
+        return self.search([("name", "=", name)], limit=1)
+
+    @api.model
+    def _find_or_create_for_publish(self, name):
+        """The topic to publish on: managers create unknown topics on first
+        publish; for anybody else an unknown topic does not exist."""
+        topic = self._find(name)
+        if topic or not self._is_manager(self.env.user):
+            return topic
+        return self.create({"name": name})
+
+    # ------------------------------------------------------------------
+    # Subscriptions
+    # ------------------------------------------------------------------
+
+    def live_subscribe(self):
+        """Subscribe the current user; idempotent."""
+        self.ensure_one()
+        if not self._can_subscribe():
+            raise AccessError(_("You may not subscribe to topic %s.", self.name))
+        Subscription = self.env["live.topic.subscription"].sudo()
+        # sudo: live.topic.subscription - checked right above
+        existing = Subscription.search(
+            [("topic_id", "=", self.id), ("user_id", "=", self.env.uid)]
+        )
+        if not existing:
+            Subscription.create({"topic_id": self.id, "user_id": self.env.uid})
+        return True
+
+    def live_unsubscribe(self):
+        """Unsubscribe the current user; idempotent."""
+        self.ensure_one()
+        # sudo: live.topic.subscription - the user removes their own subscription
+        self.env["live.topic.subscription"].sudo().search(
+            [("topic_id", "=", self.id), ("user_id", "=", self.env.uid)]
+        ).unlink()
+        return True
+
+    # ------------------------------------------------------------------
+    # Publishing
+    # ------------------------------------------------------------------
+
+    def _payload_max_bytes(self):
+        # sudo: ir.config_parameter - reading a technical limit
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("live_messaging.payload_max_bytes", PAYLOAD_MAX_BYTES_DEFAULT)
+        )
+        try:
+            return max(1, int(value))
+        except ValueError:
+            return PAYLOAD_MAX_BYTES_DEFAULT
+
+    def _validate_payload(self, payload):
+        """Raise ValidationError for a payload that is not a JSON object, is too
+        big, or does not match the topic's schema (PayloadSchemaError, with the
+        failing path)."""
+        self.ensure_one()
+        if not isinstance(payload, dict):
+            raise ValidationError(_("An event payload must be a JSON object."))
+        size = len(json.dumps(payload, separators=(",", ":")).encode())
+        if size > self._payload_max_bytes():
+            raise ValidationError(
+                _(
+                    "This event payload is %(size)s bytes; the limit is %(max)s.",
+                    size=size,
+                    max=self._payload_max_bytes(),
+                )
+            )
+        if self.json_schema:
+            validate_payload(json.loads(self.json_schema), payload)
+
+    def live_publish(self, payload, client_id=False):
+        """Publish one event as the current user; returns its formatted dict."""
+        self.ensure_one()
+        # sudo: live.message - rights were checked by _publish; a replayed event
+        # (same client_id) is not readable through the ORM by its author
+        return self._publish(payload, client_id=client_id).sudo()._format()[0]
+
+    def _publish(self, payload, *, body=False, client_id=False, res_id=False):
+        """Check, store and push one event. A retry with the same ``client_id``
+        by the same author returns the first event."""
+        self.ensure_one()
+        if not self._can_publish():
+            raise AccessError(_("You may not publish on topic %s.", self.name))
+        self._validate_payload(payload)
+        Message = self.env["live.message"]
+        author = self.env.user
+        if client_id:
+            client_id = Message._check_client_id(client_id)
+            existing = Message._find_by_client_id("topic_id", self, author, client_id)
+            if existing:
+                return existing
+        values = {
+            "payload": payload,
+            "body": body or False,
+            "client_id": client_id or False,
+            "res_id": res_id or False,
+            "author_id": author.id,
+            "author_name": author.name,
+            "author_app": self.env.context.get("live_api_key_name") or False,
+        }
+        try:
+            with self.env.cr.savepoint():
+                return self._store_events([values])
+        except IntegrityError:
+            # the same client_id raced us from another request: return theirs
+            existing = client_id and Message._find_by_client_id(
+                "topic_id", self, author, client_id
+            )
+            if not existing:
+                raise
+            return existing
+
+    def _store_events(self, values_list):
+        """Store events (already checked) with consecutive sequence numbers, and
+        push them on commit: to the topic's channel, or for record topics to each
+        subscriber who can read the records. Returns the events."""
+        self.ensure_one()
+        topic = self.sudo()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE live_topic SET last_seq = last_seq + %s WHERE id = %s "
+                "RETURNING last_seq",
+                len(values_list),
+                topic.id,
+            )
+        )
+        last = self.env.cr.fetchone()[0]
+        topic.invalidate_recordset(["last_seq"])
+        first = last - len(values_list) + 1
+        # sudo: live.message - publishing rights were checked by the caller
+        events = topic.env["live.message"].create(
+            [
+                dict(
+                    values,
+                    kind="event",
+                    topic_id=topic.id,
+                    seq=first + index,
+                    res_model=topic.res_model or False,
+                )
+                for index, values in enumerate(values_list)
+            ]
+        )
+        topic._push_events(events)
+        return events.sudo(False)
+
+    def _push_events(self, events):
+        self.ensure_one()
+        if not self.res_model:
+            self._bus_send(
+                "live_messaging/events",
+                {"topic": self.name, "events": events._format()},
+            )
+            return
+        # sudo: live.topic.subscription - the subscribers, each checked below
+        for subscription in self.sudo().subscription_ids:
+            user = subscription.user_id
+            if not self._can_subscribe(user):
+                continue
+            visible = events._filter_record_access(user)
+            if visible:
+                user._bus_send(
+                    "live_messaging/events",
+                    {"topic": self.name, "events": visible._format()},
+                )
+
+    def live_fetch_events(self, before=None, after=None, limit=None):
+        """Event history for those who may subscribe, keyset-paginated like room
+        history; events about records the reader cannot read are left out."""
+        self.ensure_one()
+        if not self._can_subscribe():
+            raise AccessError(_("You may not read topic %s.", self.name))
+        domain = [("topic_id", "=", self.id)]
+        if self.res_model:
+            Model = self.env[self.res_model]
+            deleted = self.env["live.record.tombstone"]._readable_ids(
+                self.res_model, None, self.env.user
+            )
+            domain += [
+                "|",
+                "|",
+                ("res_id", "=", False),
+                # a subscriber without any right on the model sees none of them
+                ("res_id", "in", Model._search([]) if Model.has_access("read") else []),
+                ("res_id", "in", list(deleted)),
+            ]
+        return self.env["live.message"]._fetch_page(
+            domain, before=before, after=after, limit=limit
+        )
+
+    @api.model
+    def live_get_topics(self):
+        """Topics the current user may see, with their subscription state."""
+        topics = self.search([]).filtered(lambda t: t._can_subscribe() or t.can_publish)
+        return topics._format()
+
+    @api.model
+    def _demo_subscribe(self, subscriptions):
+        """Demo data: subscribe ``(topic xmlid, user xmlid)`` pairs."""
+        for topic_xmlid, user_xmlid in subscriptions:
+            user = self.env.ref(user_xmlid)
+            self.env.ref(topic_xmlid).with_user(user).live_subscribe()
+
+    def _format(self):
+        return [
+            {
+                "id": topic.id,
+                "name": topic.name,
+                "description": topic.description or "",
+                "last_seq": topic.last_seq,
+                "subscribed": topic.is_subscribed,
+                "can_publish": topic.can_publish,
+                "can_subscribe": topic._can_subscribe(),
+                "has_schema": bool(topic.json_schema),
+            }
+            for topic in self
+        ]

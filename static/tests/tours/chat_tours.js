@@ -1,0 +1,164 @@
+import { registry } from "@web/core/registry";
+
+/**
+ * Tours of the web client, run by tests/test_chat_tours.py with a live bus.
+ * The Python side posts what "the other user" does and checks the database.
+ */
+
+const tours = registry.category("web_tour.tours");
+
+function bridge() {
+    return odoo.__WOWL_DEBUG__.root.env.services["live_messaging.bridge"];
+}
+
+/** A user sends from the systray's chat window, then changes app: the window stays. */
+tours.add("live_messaging_systray_send", {
+    steps: () => [
+        {
+            content: "Open the chat window from the systray",
+            trigger: ".o-live-SystrayItem button",
+            run: "click",
+        },
+        {
+            content: "Open the Team room",
+            trigger: ".o-live-ChatWindow .o-live-RoomList-item:contains(Team)",
+            run: "click",
+        },
+        {
+            trigger: ".o-live-ChatWindow .o-live-Composer-input",
+            run: "edit Hello from the systray",
+        },
+        {
+            trigger: ".o-live-ChatWindow .o-live-Composer-input",
+            run: "press Enter",
+        },
+        {
+            content: "The message is shown, confirmed by the server",
+            trigger:
+                ".o-live-ChatWindow .o-live-Message:not(.o-live-Message-pending):not(.o-live-Message-failed):contains(Hello from the systray)",
+        },
+        {
+            content: "Go to another app",
+            trigger: ".o_navbar_apps_menu button",
+            run: "click",
+        },
+        {
+            trigger: ".o_app:contains(Live Messaging)",
+            run: "click",
+        },
+        {
+            content: "The chat window survived the navigation",
+            trigger:
+                "body:has(.o_menu_brand:contains(Live Messaging)) .o-live-ChatWindow .o-live-Message:contains(Hello from the systray)",
+        },
+        {
+            content: "Sent once",
+            trigger: ".o-live-ChatWindow .o-live-MessageList",
+            run() {
+                const sent = [...document.querySelectorAll(".o-live-ChatWindow .o-live-Message")]
+                    .filter((el) => el.textContent.includes("Hello from the systray"));
+                if (sent.length !== 1) {
+                    throw new Error(`expected the message once, found it ${sent.length} times`);
+                }
+            },
+        },
+    ],
+});
+
+/** The other side: a chat window open on the room shows what arrives, without reload. */
+tours.add("live_messaging_open_chat_receives", {
+    steps: () => [
+        {
+            content: "Remember this page, to prove later that it was not reloaded",
+            trigger: ".o-live-SystrayItem-badge:contains(1)",
+            run() {
+                window.liveMessagingTourPage = "not reloaded";
+            },
+        },
+        {
+            trigger: ".o-live-SystrayItem button",
+            run: "click",
+        },
+        {
+            trigger: ".o-live-ChatWindow .o-live-RoomList-item:contains(Team)",
+            run: "click",
+        },
+        {
+            content: "The history is there; the room is read (the other side waits for it)",
+            trigger: ".o-live-ChatWindow .o-live-Message:contains(Are you there?)",
+        },
+        {
+            trigger: "body:not(:has(.o-live-SystrayItem-badge))",
+        },
+        {
+            content: "The message posted meanwhile appears, pushed by the bus",
+            trigger: ".o-live-ChatWindow .o-live-Message:contains(Hi Bob, live from Alice)",
+            timeout: 30000,
+        },
+        {
+            content: "Read at once: no unread count, and the same page",
+            trigger: "body:not(:has(.o-live-SystrayItem-badge))",
+            run() {
+                if (window.liveMessagingTourPage !== "not reloaded") {
+                    throw new Error("the page was reloaded");
+                }
+            },
+        },
+    ],
+});
+
+/**
+ * A topic event arrives while the feed (its listener) is not loaded: the bridge
+ * keeps it across a reload, and the Chat app's feed shows it once when it opens.
+ */
+tours.add("live_messaging_feed_after_reload", {
+    steps: () => [
+        {
+            trigger: ".o-live-SystrayItem button",
+            run: "click",
+        },
+        {
+            content: "The event is kept by the bridge while nobody listens",
+            trigger: ".o-live-ChatWindow-events:contains(1 new event on your topics)",
+            timeout: 30000,
+            run() {
+                if (bridge().countSaved("live_messaging/events") !== 1) {
+                    throw new Error("the event should wait in the bridge's history");
+                }
+                if (document.querySelector(".o-live-FeedView")) {
+                    throw new Error("the feed must not be loaded yet");
+                }
+            },
+        },
+        {
+            content: "Reload the page",
+            trigger: ".o-live-ChatWindow",
+            run() {
+                window.location.reload();
+            },
+        },
+        {
+            content: "Still kept after the reload",
+            trigger: ".o-live-ChatWindow-events:contains(1 new event on your topics)",
+            run: "click",
+        },
+        {
+            content: "The feed shows it, marked new",
+            trigger: ".o-live-FeedView .o-live-TopicEvent.o-new:contains(tour-checkout)",
+        },
+        {
+            content: "Once, and the history is empty",
+            trigger: ".o-live-FeedView",
+            run() {
+                const shown = [...document.querySelectorAll(".o-live-FeedView .o-live-TopicEvent")]
+                    .filter((el) => el.textContent.includes("tour-checkout"));
+                if (shown.length !== 1) {
+                    throw new Error(`expected the event once, found it ${shown.length} times`);
+                }
+                if (bridge().countSaved("live_messaging/events") !== 0) {
+                    throw new Error("the history should be empty once delivered");
+                }
+            },
+        },
+    ],
+});

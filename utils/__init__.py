@@ -1,0 +1,2 @@
+from . import schema
+from . import text
