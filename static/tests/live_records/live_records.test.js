@@ -1,4 +1,3 @@
-import { defineMailModels } from "@mail/../tests/mail_test_helpers";
 import { describe, expect, test } from "@odoo/hoot";
 import { queryAll, queryAllTexts, queryFirst, waitUntil } from "@odoo/hoot-dom";
 import { advanceTime, animationFrame, Deferred } from "@odoo/hoot-mock";
@@ -21,6 +20,7 @@ import {
 import { session } from "@web/session";
 import { WebClient } from "@web/webclient/webclient";
 import { LiveReloadScheduler } from "@live_messaging/live_records/live_reload_scheduler";
+import { defineLiveModels } from "../live_test_helpers";
 
 describe.current.tags("desktop");
 
@@ -61,8 +61,9 @@ class QuietOrder extends models.Model {
     _records = [{ id: 1, name: "Q001" }];
 }
 
-// mail is installed with sale: its services run beside the bus in the test env
-defineMailModels();
+// mail is installed with sale and the chat systray is in every web client: their
+// services run beside the bus in the test env
+defineLiveModels();
 defineModels([LiveOrder, QuietOrder]);
 defineActions([
     {
