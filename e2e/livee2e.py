@@ -75,20 +75,25 @@ class Server:
         return ws
 
 
-def receive(ws, timeout, notification_type=None):
-    """Notifications received within ``timeout`` seconds."""
-    got = []
+def frames(ws, timeout):
+    """Yield the notification lists ``ws`` receives within ``timeout`` seconds;
+    control frames are skipped, a close frame fails."""
     deadline = time.monotonic() + timeout
     while (remaining := deadline - time.monotonic()) > 0:
         ws.settimeout(remaining)
         try:
             opcode, data = ws.recv_data()
         except websocket.WebSocketTimeoutException:
-            break
+            return
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             raise AssertionError(f"socket closed by the server: {data!r}")
         if opcode == websocket.ABNF.OPCODE_TEXT:
-            got.extend(json.loads(data))
+            yield json.loads(data)
+
+
+def receive(ws, timeout, notification_type=None):
+    """Notifications received within ``timeout`` seconds."""
+    got = [notif for batch in frames(ws, timeout) for notif in batch]
     if notification_type:
         got = [n for n in got if n["message"]["type"] == notification_type]
     return got
@@ -97,15 +102,8 @@ def receive(ws, timeout, notification_type=None):
 def receive_first(ws, notification_type, timeout):
     """(notification, seconds) for the first one of that type, or fail."""
     started = time.monotonic()
-    deadline = started + timeout
-    while (remaining := deadline - time.monotonic()) > 0:
-        ws.settimeout(remaining)
-        try:
-            opcode, data = ws.recv_data()
-        except websocket.WebSocketTimeoutException:
-            break
-        if opcode == websocket.ABNF.OPCODE_TEXT:
-            for notif in json.loads(data):
-                if notif["message"]["type"] == notification_type:
-                    return notif, time.monotonic() - started
+    for batch in frames(ws, timeout):
+        for notif in batch:
+            if notif["message"]["type"] == notification_type:
+                return notif, time.monotonic() - started
     raise AssertionError(f"no {notification_type} within {timeout}s")

@@ -178,23 +178,16 @@ class LiveTopic(models.Model):
 
     def _can_subscribe(self, user=None):
         """Whether ``user`` (default: current user) may subscribe and read."""
-        self.ensure_one()
-        user = user or self.env.user
-        if not self.active:
-            return False
-        if self._is_manager(user):
-            return True
-        if not user.has_group("live_messaging.group_live_user"):
-            return False
-        if self.company_id and self.company_id not in user.company_ids:
-            return False
-        topic = self.sudo()
-        return topic.subscribe_access == "users" or self._listed(
-            user, topic.subscribe_group_ids, topic.subscribe_user_ids
-        )
+        return self._allowed("subscribe", user)
 
     def _can_publish(self, user=None):
         """Whether ``user`` (default: current user) may publish."""
+        return self._allowed("publish", user)
+
+    def _allowed(self, action, user=None):
+        """Whether ``user`` may ``action`` ("subscribe" or "publish") on this
+        topic: managers always; live users when the topic is active, in their
+        companies, and open to all users or listed for that action."""
         self.ensure_one()
         user = user or self.env.user
         if not self.active:
@@ -205,9 +198,10 @@ class LiveTopic(models.Model):
             return False
         if self.company_id and self.company_id not in user.company_ids:
             return False
+        # sudo: live.topic - the access lists are read to decide the access itself
         topic = self.sudo()
-        return topic.publish_access == "users" or self._listed(
-            user, topic.publish_group_ids, topic.publish_user_ids
+        return topic[f"{action}_access"] == "users" or self._listed(
+            user, topic[f"{action}_group_ids"], topic[f"{action}_user_ids"]
         )
 
     @api.model

@@ -456,14 +456,21 @@ def run_wheel():
 
 
 def count_junit(path):
-    """Outcome counts of the test cases in pytest's JUnit XML (subtests are not
-    counted as tests of their own)."""
+    """Outcome counts of the test cases in pytest's JUnit XML. Subtests (pytest
+    9 writes each as a test case named ``<test>[<subtest>]`` beside ``<test>``)
+    are counted apart, so that "tests" is the number of test functions."""
     if not path.exists():
         return None
-    cases = ET.parse(path).getroot().iter("testcase")
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    cases = list(ET.parse(path).getroot().iter("testcase"))
+    names = {(case.get("classname"), case.get("name")) for case in cases}
+    totals = {"tests": 0, "subtests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for case in cases:
-        totals["tests"] += 1
+        name = case.get("name") or ""
+        parent = name.split("[", 1)[0]
+        if parent != name and (case.get("classname"), parent) in names:
+            totals["subtests"] += 1
+        else:
+            totals["tests"] += 1
         for key, tag in (
             ("failures", "failure"),
             ("errors", "error"),
@@ -473,6 +480,30 @@ def count_junit(path):
                 totals[key] += 1
                 break
     return totals
+
+
+def pytest_outcome(opts, result, junit):
+    """(ok, detail) of a pytest run from its exit code and JUnit XML. With -k,
+    "no test selected here" (exit 5) is no failure; skips are failures unless
+    --allow-skips."""
+    totals = count_junit(junit)
+    if not totals:
+        if opts.k and result.returncode == 5:
+            return True, "no test selected by -k"
+        return False, f"pytest exited {result.returncode} without results"
+    detail = f"{totals['tests']} tests"
+    if totals["subtests"]:
+        detail += f" (+{totals['subtests']} subtests)"
+    detail += (
+        f", {totals['failures']} failed, "
+        f"{totals['errors']} errors, {totals['skipped']} skipped"
+    )
+    ok = result.returncode == 0 or bool(opts.k and result.returncode == 5)
+    if ok and totals["skipped"] and not opts.allow_skips:
+        ok = False
+        detail += " (skips are failures here: a skipped test proves nothing; "
+        detail += "see the 'SKIPPED' lines above, or pass --allow-skips)"
+    return ok, detail
 
 
 def cmd_test(opts, pytest_args):
@@ -543,19 +574,7 @@ def cmd_test(opts, pytest_args):
 
     def run_pytest():
         result = subprocess.run(args, env=odoo.env, cwd=RUN / "addons" / ADDON)
-        totals = count_junit(junit)
-        if not totals:
-            return False, f"pytest exited {result.returncode} without results"
-        detail = (
-            f"{totals['tests']} tests, {totals['failures']} failed, "
-            f"{totals['errors']} errors, {totals['skipped']} skipped"
-        )
-        ok = result.returncode == 0
-        if ok and totals["skipped"] and not opts.allow_skips:
-            ok = False
-            detail += " (skips are failures here: a skipped test proves nothing; "
-            detail += "see the 'SKIPPED' lines above, or pass --allow-skips)"
-        return ok, detail
+        return pytest_outcome(opts, result, junit)
 
     label = "pytest (live_messaging" + (
         "" if opts.no_bus or opts.paths else " + Odoo bus"
@@ -597,16 +616,7 @@ def run_e2e(odoo, opts):
     if opts.k:
         args[3:3] = ["-k", opts.k]
     result = subprocess.run(args, env=odoo.env, cwd=ROOT)
-    totals = count_junit(junit)
-    if not totals:
-        return False, f"pytest exited {result.returncode} without results"
-    detail = (
-        f"{totals['tests']} tests, {totals['failures']} failed, "
-        f"{totals['errors']} errors, {totals['skipped']} skipped"
-    )
-    # with -k, "no test selected here" (exit 5) is no failure
-    ok = result.returncode == 0 or (opts.k and result.returncode == 5)
-    ok = ok and not totals["skipped"]
+    ok, detail = pytest_outcome(opts, result, junit)
     if result.returncode:
         detail += f"; server log: {log}"
     return ok, detail
