@@ -3,6 +3,7 @@
 from . import test_api_auth
 from . import test_api_openapi
 from . import test_api_rooms
+from . import test_api_support
 from . import test_api_topics
 from . import test_api_websocket
 from . import test_browser_bus
