@@ -34,6 +34,15 @@ class TestApiSupport(LiveSupportMixin, LiveApiCase):
     def visitor(self, path, token, **body):
         return self.api("POST", f"/support/{path}", json_body=dict(body, token=token))
 
+    def test_visitor_page(self):
+        response = self.url_open("/live/support")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("text/html", response.headers["Content-Type"])
+        self.assertIn("/live_messaging/static/visitor/visitor.js", response.text)
+        script = self.url_open("/live_messaging/static/visitor/visitor.js")
+        self.assertEqual(script.status_code, 200)
+        self.assertIn("live.support_", script.text)
+
     def test_join_post_history(self):
         joined = self.join("Vic", "Where is my parcel?")
         self.assertTrue(joined["channel"].startswith("live.support_"))

@@ -520,8 +520,10 @@ class LiveApiController(http.Controller):
 
     def _support_session(self, call):
         session_id = call.path["session_id"]
+        if not 0 < session_id <= ID_MAX:
+            raise ApiError(404, _("Support chat %s does not exist.", session_id))
         Session = request.env["live.support.session"]
-        session = Session.search([("id", "=", session_id)]) if session_id else None
+        session = Session.search([("id", "=", session_id)])
         if session:
             return session
         # sudo: live.support.session - telling a chat one may not see from none
@@ -573,6 +575,8 @@ class LiveApiController(http.Controller):
         Session = request.env["live.support.session"]
         Session._check_agent()
         session_id = call.path["session_id"]
+        if not 0 < session_id <= ID_MAX:
+            raise ApiError(404, _("Support chat %s does not exist.", session_id))
         # sudo: live.support.session - an agent may try to claim any chat: one
         # taken by another agent answers already_taken, not forbidden
         session = Session.sudo().search([("id", "=", session_id)]).sudo(False)
