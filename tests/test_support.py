@@ -118,6 +118,7 @@ class TestLiveSupport(LiveSupportMixin, LiveCase):
         with freeze_time(start + timedelta(seconds=121)):
             self.Session._cron_support_housekeeping()
         self.assertEqual(session.state, "expired")
+        self.assertFalse(session.room_id.active, "the room is closed")
         events = self.pushed(session.room_id, "live_messaging/support")
         self.assertIn("expired", [e["event"] for e in events])
         notes = session.room_id.message_ids.filtered(lambda m: m.kind == "system")

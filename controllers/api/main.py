@@ -511,8 +511,10 @@ class LiveApiController(http.Controller):
         if not token:
             raise ApiError(
                 400,
-                _("Send the visitor token (token, or the %s header).")
-                % VISITOR_TOKEN_HEADER,
+                _(
+                    "Send the visitor token (token, or the %s header).",
+                    VISITOR_TOKEN_HEADER,
+                ),
             )
         return request.env["live.support.session"]._visitor_session(
             token, open_only=open_only

@@ -66,7 +66,7 @@ class LiveSupportSession(models.Model):
     state = fields.Selection(
         SESSION_STATES, required=True, default="waiting", readonly=True, index=True
     )
-    agent_id = fields.Many2one("res.users", "Agent", readonly=True, index=True)
+    agent_id = fields.Many2one("res.users", readonly=True, index=True)
     join_date = fields.Datetime(
         required=True, readonly=True, default=fields.Datetime.now
     )
@@ -296,11 +296,12 @@ class LiveSupportSession(models.Model):
 
     def _seen(self):
         """The visitor is alive (a heartbeat, a request, a socket)."""
+        now = fields.Datetime.now()
         for session in self:
             back = not session.visitor_present
-            session.write(
-                {"visitor_last_seen": fields.Datetime.now(), "visitor_present": True}
-            )
+            if not back and session.visitor_last_seen > now - timedelta(seconds=5):
+                continue  # fresh enough: spare the row a write (and a lock)
+            session.write({"visitor_last_seen": now, "visitor_present": True})
             if back and session.state in OPEN_STATES:
                 session._notify_event("visitor_back")
 
@@ -331,8 +332,10 @@ class LiveSupportSession(models.Model):
         for session in stale:
             session._close(
                 "expired",
-                _("The chat expired after %s seconds without activity.")
-                % session._expiry_seconds(),
+                _(
+                    "The chat expired after %s seconds without activity.",
+                    session._expiry_seconds(),
+                ),
             )
         return stale
 
@@ -361,6 +364,8 @@ class LiveSupportSession(models.Model):
         # sudo: live.support.session - the flow ends the chat it checked
         self.sudo().write({"state": state, "close_date": fields.Datetime.now()})
         self.room_id._post_system(note)
+        # sudo: live.room - the ended chat's room is closed: nobody posts anymore
+        self.room_id.sudo().active = False
         self._notify_event(state)
         if was_waiting:
             self._notify_queue({"removed": self.id})
@@ -408,7 +413,9 @@ class LiveSupportSession(models.Model):
                 "SELECT state FROM live_support_session WHERE id = %s "
                 "FOR NO KEY UPDATE",
                 self.id,
-            )
+            ),
+            # losing the race is no error: Odoo retries the request
+            log_exceptions=False,
         )
         row = self.env.cr.fetchone()
         if not row:
@@ -421,8 +428,10 @@ class LiveSupportSession(models.Model):
         if session.state != "waiting":
             raise SupportError(
                 "already_taken",
-                _("Already taken: another agent (%s) claimed this visitor.")
-                % (session.agent_id.name or "?"),
+                _(
+                    "Already taken: another agent (%s) claimed this visitor.",
+                    session.agent_id.name or "?",
+                ),
             )
         agent = self.env.user
         now = fields.Datetime.now()

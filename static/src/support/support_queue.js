@@ -2,15 +2,7 @@ import { Component, onWillStart, onWillUnmount, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
-import { bridgeMessagesRegistry } from "../core/bridge_service";
 import { LiveRoomView } from "../chat/room_view";
-
-// every push counts, even a repeated one (no id to drop duplicates by)
-for (const name of ["live_messaging/support_queue", "live_messaging/support", "live_messaging/typing"]) {
-    if (!bridgeMessagesRegistry.contains(name)) {
-        bridgeMessagesRegistry.add(name, { getId: () => null });
-    }
-}
 
 const TYPING_TTL = 5000;
 
