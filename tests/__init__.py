@@ -18,5 +18,6 @@ from . import test_live_room
 from . import test_live_topic
 from . import test_record_chat
 from . import test_support
+from . import test_support_js
 from . import test_support_tour
 from . import test_websocket
