@@ -201,17 +201,16 @@ class LiveSupportSession(models.Model):
     def _find_by_token(self, token):
         """The session of ``token`` (in sudo), or an empty recordset. The hash
         is compared in constant time; the prefix only narrows the search."""
-        if not isinstance(token, str) or len(token) < 16 or len(token) > 128:
-            return self.sudo().browse()
         # sudo: live.support.session - the visitor proves the token, not a user
-        candidates = self.sudo().search(
-            [("token_prefix", "=", token[:TOKEN_PREFIX_LEN])]
-        )
+        Session = self.sudo()
+        if not isinstance(token, str) or len(token) < 16 or len(token) > 128:
+            return Session.browse()
+        candidates = Session.search([("token_prefix", "=", token[:TOKEN_PREFIX_LEN])])
         digest = hash_token(token)
         for session in candidates:
             if hmac.compare_digest(session.token_hash, digest):
                 return session
-        return self.sudo().browse()
+        return Session.browse()
 
     @api.model
     def _visitor_session(self, token, open_only=True):
@@ -239,6 +238,8 @@ class LiveSupportSession(models.Model):
         """Post ``body`` as the visitor; returns the message."""
         self.ensure_one()
         self._check_open()
+        # sudo: live.room - the visitor proved the token of this room; the
+        # message is read in sudo too (a replay returns it unsudoed)
         message = (
             self.room_id.sudo()
             ._post_message(
@@ -248,7 +249,7 @@ class LiveSupportSession(models.Model):
                 author_name=self.visitor_name,
             )
             .sudo()
-        )  # sudo: live.message - a replay returns the message unsudoed
+        )
         if not self.first_message:
             self.first_message = message.body
         self._touch()
