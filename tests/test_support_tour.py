@@ -1,6 +1,33 @@
 from odoo.tests import tagged
 
+from odoo.addons.bus.models.bus import dispatch
+
 from .common import LiveHttpCase, LiveSupportMixin
+
+VISITOR_JS = """
+(async () => {
+    const $ = (id) => document.getElementById(id);
+    const wait = async (label, check) => {
+        const end = Date.now() + 30000;
+        while (!check()) {
+            if (Date.now() > end) {
+                throw new Error("timeout: " + label);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    };
+    $("name").value = "Bea Browser";
+    $("first").value = "Hello from a browser";
+    $("join").requestSubmit();
+    await wait("joined", () => $("messages").textContent.includes("from a browser"));
+    await wait("agent's reply", () => $("messages").textContent.includes("Sam here"));
+    await wait("agent named", () => $("status").textContent.includes("Sam Agent"));
+    $("body").value = "Thanks Sam";
+    $("composer").requestSubmit();
+    await wait("own message", () => $("messages").textContent.includes("Thanks Sam"));
+    console.log("test successful");
+})().catch((error) => console.error("visitor page: " + error.message));
+"""
 
 
 @tagged("post_install", "-at_install")
@@ -41,3 +68,35 @@ class TestSupportTour(LiveSupportMixin, LiveHttpCase):
             lambda m: m.body == "Hello Vic, let me check"
         )
         self.assertEqual(reply.author_id, self.agent_sam)
+
+    def test_visitor_page_in_a_browser(self):
+        """The public page /live/support in Chromium, no login: the visitor
+        joins, gets the agent's claim and reply live on the websocket opened
+        with the token, and answers."""
+
+        def visitor_room_id():
+            rooms = [
+                channel[2]
+                for channel in list(dispatch._channels_to_ws)
+                if len(channel) == 3 and channel[1] == "live.room"
+            ]
+            return rooms[0] if rooms else None
+
+        def agent_answers(env):
+            session = env["live.support.session"].search(
+                [("room_id", "=", visitor_room_id())]
+            )
+            session.with_user(self.agent_sam).live_claim()
+            session.room_id.with_user(self.agent_sam).live_post_message(
+                "Hi Bea, Sam here"
+            )
+
+        self.in_background(agent_answers, when=visitor_room_id)
+        with self.live_bus():
+            self.browser_js("/live/support", VISITOR_JS, "", timeout=90)
+        self.env.invalidate_all()
+        session = self.env["live.support.session"].search(
+            [("visitor_name", "=", "Bea Browser")]
+        )
+        self.assertEqual(session.agent_id, self.agent_sam)
+        self.assertIn("Thanks Sam", session.room_id.message_ids.mapped("body"))
