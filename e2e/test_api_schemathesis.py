@@ -8,14 +8,19 @@ import schemathesis
 from apie2e import make_api_key
 
 RATE_PARAM = "live_messaging.api_rate_limit"
+JOIN_RATE_PARAM = "live_messaging.support_join_rate_limit"
 
 
 @pytest.fixture(scope="module")
 def api_schema(server, admin, e2e_users):
     key = make_api_key(server, e2e_users["ana"][1]).key
     # hundreds of requests in a few seconds: lift the rate limit meanwhile
-    previous = server.call(admin, "ir.config_parameter", "get_param", RATE_PARAM)
-    server.call(admin, "ir.config_parameter", "set_param", RATE_PARAM, "0")
+    previous = {
+        param: server.call(admin, "ir.config_parameter", "get_param", param)
+        for param in (RATE_PARAM, JOIN_RATE_PARAM)
+    }
+    for param in previous:
+        server.call(admin, "ir.config_parameter", "set_param", param, "0")
     config = schemathesis.Config.from_dict(
         {
             "headers": {"Authorization": f"Bearer {key}"},
@@ -55,9 +60,8 @@ def api_schema(server, admin, e2e_users):
     yield schemathesis.openapi.from_url(
         f"{server.url}/live/api/v1/openapi.json", config=config, timeout=30
     )
-    server.call(
-        admin, "ir.config_parameter", "set_param", RATE_PARAM, previous or False
-    )
+    for param, value in previous.items():
+        server.call(admin, "ir.config_parameter", "set_param", param, value or False)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

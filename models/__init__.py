@@ -15,3 +15,4 @@ from . import live_topic_subscription
 from . import res_users_apikeys
 from . import sale_order
 from . import sale_order_chat
+from . import support

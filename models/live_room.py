@@ -527,6 +527,28 @@ class LiveRoom(models.Model):
             body, kind="system", author=self.env["res.users"]
         )
 
+    def live_set_typing(self, is_typing=True):
+        """Tell the room's other members (and a support visitor) that the
+        current user is typing, or stopped. Clients repeat it while typing and
+        drop the indicator by themselves after a few seconds without news."""
+        self.ensure_one()
+        self._check_can_post()
+        self._send_typing(self.env.user.name, bool(is_typing), user=self.env.user)
+        return True
+
+    def _send_typing(self, name, is_typing, user=None, visitor=False):
+        self.ensure_one()
+        self._bus_send(
+            "live_messaging/typing",
+            {
+                "room_id": self.id,
+                "user_id": user.id if user else None,
+                "name": name,
+                "is_typing": is_typing,
+                "visitor": visitor,
+            },
+        )
+
     def live_fetch_messages(self, before=None, after=None, limit=50):
         """History, keyset-paginated on the message id (never OFFSET).
 

@@ -3,6 +3,7 @@
 from . import test_api_auth
 from . import test_api_openapi
 from . import test_api_rooms
+from . import test_api_support
 from . import test_api_topics
 from . import test_api_websocket
 from . import test_browser_bus
@@ -16,4 +17,7 @@ from . import test_live_records_tour
 from . import test_live_room
 from . import test_live_topic
 from . import test_record_chat
+from . import test_support
+from . import test_support_js
+from . import test_support_tour
 from . import test_websocket

@@ -239,3 +239,21 @@ class LiveHttpCase(LiveUsersMixin, HttpCase):
 
         self.addCleanup(check)
         return thread
+
+
+class LiveSupportMixin:
+    """Two support agents (Sam and Tess) and the visitor helpers."""
+
+    @classmethod
+    def _setup_support_agents(cls):
+        agent = "base.group_user,live_messaging.group_live_support_agent"
+        cls.agent_sam = new_test_user(cls.env, "lm_sam", agent, name="Sam Agent")
+        cls.agent_tess = new_test_user(cls.env, "lm_tess", agent, name="Tess Agent")
+        # a free hand for the tests' joins from the same address
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "live_messaging.support_join_rate_limit", "0"
+        )
+
+    def visitor_join(self, name="Vic", message=None, ip="10.0.0.1"):
+        """A visitor joins: ``(session, token)``."""
+        return self.env["live.support.session"]._visitor_join(name, message, ip=ip)

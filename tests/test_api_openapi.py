@@ -58,7 +58,7 @@ class TestApiOpenapi(LiveApiCase):
             for path, item in self.document()["paths"].items()
         }
         self.assertEqual(served, documented)
-        self.assertEqual(len(documented), 12)
+        self.assertEqual(len(documented), 21)
         # and every documented operation has its handler
         for operation in OPERATIONS:
             self.assertTrue(
@@ -135,6 +135,47 @@ class TestApiOpenapi(LiveApiCase):
                 {},
             ),
         ]
+        visitor = self.api(
+            "POST", "/support/join", json_body={"name": "Doc Visitor"}
+        ).json()
+        token = {"token": visitor["token"]}
+        calls += [
+            ("POST", "/support/join", "/support/join", {"json_body": {"name": ""}}),
+            ("POST", "/support/history", "/support/history", {"json_body": token}),
+            (
+                "POST",
+                "/support/history",
+                "/support/history",
+                {"json_body": {"token": "unknown-token-0123456789"}},
+            ),
+            (
+                "POST",
+                "/support/messages",
+                "/support/messages",
+                {"json_body": dict(token, body="hello", client_id="doc-2")},
+            ),
+            (
+                "POST",
+                "/support/typing",
+                "/support/typing",
+                {"json_body": dict(token, is_typing=True)},
+            ),
+            ("POST", "/support/heartbeat", "/support/heartbeat", {"json_body": token}),
+            ("GET", "/support/queue", "/support/queue", {}),
+            (
+                "POST",
+                "/support/sessions/{session_id}/claim",
+                f"/support/sessions/{visitor['session_id']}/claim",
+                {},
+            ),
+            ("POST", "/support/leave", "/support/leave", {"json_body": token}),
+            (
+                "POST",
+                "/support/messages",
+                "/support/messages",
+                {"json_body": dict(token, body="too late")},
+            ),
+        ]
         seen = set()
         for method, template, url, kwargs in calls:
             with self.subTest(method=method, url=url, kwargs=kwargs):
@@ -151,8 +192,10 @@ class TestApiOpenapi(LiveApiCase):
             for method, operation in item.items():
                 if operation.get("security") == [] or path == "/websocket":
                     continue
-                url = path.replace("{room_id}", str(self.room.id)).replace(
-                    "{name}", topic.name
+                url = (
+                    path.replace("{room_id}", str(self.room.id))
+                    .replace("{name}", topic.name)
+                    .replace("{session_id}", str(visitor["session_id"]))
                 )
                 response = self.api(method.upper(), url, "wrong-key-0123456789")
                 self.assertIn("401", operation["responses"])

@@ -159,7 +159,8 @@ def read_json_body(caller):
     mimetype = httprequest.mimetype
     is_json = mimetype == JSON_MIMETYPE or mimetype.endswith("+json")
     if (
-        caller.via == "session"
+        caller is not None
+        and caller.via == "session"
         and httprequest.method not in SAFE_METHODS
         and not is_json
     ):

@@ -19,6 +19,9 @@ from odoo.exceptions import (
 )
 from odoo.http import request
 
+from odoo.addons.live_messaging.models.support.live_support_session import (
+    SupportError,
+)
 from odoo.addons.live_messaging.utils.schema import PayloadSchemaError
 
 _logger = logging.getLogger(__name__)
@@ -38,6 +41,15 @@ ERROR_CODES = {
     429: "rate_limited",
     500: "internal_error",
     503: "unavailable",
+}
+
+# status of each refusal of the support flow (its code is kept as the error code)
+SUPPORT_STATUSES = {
+    "already_taken": 409,
+    "closed": 409,
+    "expired": 410,
+    "not_found": 404,
+    "rate_limited": 429,
 }
 
 
@@ -75,6 +87,16 @@ def to_api_error(exc):
     logged; their text never reaches the client)."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, SupportError):
+        headers = {}
+        if exc.retry_after:
+            headers["Retry-After"] = str(exc.retry_after)
+        return ApiError(
+            SUPPORT_STATUSES.get(exc.code, 409),
+            exc.args[0],
+            code=exc.code,
+            headers=headers,
+        )
     if isinstance(exc, PayloadSchemaError):
         return ApiError(422, exc.args[0], code="schema_mismatch", path=exc.path)
     if isinstance(exc, (AccessError, AccessDenied)):

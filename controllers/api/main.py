@@ -17,6 +17,9 @@ from odoo.exceptions import ValidationError
 from odoo.http import request
 
 from odoo.addons.bus.websocket import Websocket, WebsocketConnectionHandler
+from odoo.addons.live_messaging.models.support.live_support_session import (
+    CHANNEL_PREFIX,
+)
 
 from . import auth
 from .errors import (
@@ -38,6 +41,7 @@ from .openapi import (
 )
 
 ROUTES = operations_by_path()
+VISITOR_TOKEN_HEADER = "X-Live-Visitor-Token"
 INTEGER_RE = re.compile(r"^[+-]?\d{1,20}$")
 # the API's own paths, to answer 405 (with Allow) rather than 404
 _API_MAP = Map(
@@ -175,6 +179,42 @@ class LiveApiController(http.Controller):
     @api_route("/topics/{name}/unsubscribe")
     def api_topic_unsubscribe(self, **kwargs):
         return self._serve("/topics/{name}/unsubscribe", kwargs)
+
+    @api_route("/support/join")
+    def api_support_join(self, **kwargs):
+        return self._serve("/support/join", kwargs)
+
+    @api_route("/support/history")
+    def api_support_history(self, **kwargs):
+        return self._serve("/support/history", kwargs)
+
+    @api_route("/support/messages")
+    def api_support_post(self, **kwargs):
+        return self._serve("/support/messages", kwargs)
+
+    @api_route("/support/typing")
+    def api_support_typing(self, **kwargs):
+        return self._serve("/support/typing", kwargs)
+
+    @api_route("/support/heartbeat")
+    def api_support_heartbeat(self, **kwargs):
+        return self._serve("/support/heartbeat", kwargs)
+
+    @api_route("/support/leave")
+    def api_support_leave(self, **kwargs):
+        return self._serve("/support/leave", kwargs)
+
+    @api_route("/support/queue")
+    def api_support_queue(self, **kwargs):
+        return self._serve("/support/queue", kwargs)
+
+    @api_route("/support/sessions/{session_id}/claim")
+    def api_support_claim(self, **kwargs):
+        return self._serve("/support/sessions/{session_id}/claim", kwargs)
+
+    @api_route("/support/sessions/{session_id}/close")
+    def api_support_close(self, **kwargs):
+        return self._serve("/support/sessions/{session_id}/close", kwargs)
 
     @api_route("/websocket")
     def api_websocket(self, **kwargs):
@@ -459,6 +499,98 @@ class LiveApiController(http.Controller):
         topic = self._topic(call)
         topic.live_unsubscribe()
         return 200, {"topic": topic.name, "subscribed": False}
+
+    # ------------------------------------------------------------------
+    # Live support: visitors (public, known by their token) and agents
+    # ------------------------------------------------------------------
+
+    def _visitor(self, call, open_only=True):
+        token = (call.body or {}).get("token") or request.httprequest.headers.get(
+            VISITOR_TOKEN_HEADER
+        )
+        if not token:
+            raise ApiError(
+                400,
+                _(
+                    "Send the visitor token (token, or the %s header).",
+                    VISITOR_TOKEN_HEADER,
+                ),
+            )
+        return request.env["live.support.session"]._visitor_session(
+            token, open_only=open_only
+        )
+
+    def _support_session(self, call):
+        session_id = call.path["session_id"]
+        if not 0 < session_id <= ID_MAX:
+            raise ApiError(404, _("Support chat %s does not exist.", session_id))
+        Session = request.env["live.support.session"]
+        session = Session.search([("id", "=", session_id)])
+        if session:
+            return session
+        # sudo: live.support.session - telling a chat one may not see from none
+        if Session.sudo().search_count([("id", "=", session_id)]):
+            raise ApiError(403, _("This support chat is not yours."))
+        raise ApiError(404, _("Support chat %s does not exist.", session_id))
+
+    def _op_support_join(self, call):
+        session, token = request.env["live.support.session"]._visitor_join(
+            call.body["name"],
+            call.body.get("message"),
+            ip=request.httprequest.remote_addr,
+        )
+        return 201, dict(
+            session._format_visitor(), token=token, channel=CHANNEL_PREFIX + token
+        )
+
+    def _op_support_history(self, call):
+        return 200, self._visitor(call, open_only=False)._visitor_history()
+
+    def _op_support_post(self, call):
+        session = self._visitor(call)
+        client_id = call.body.get("client_id") or False
+        replay = bool(
+            client_id
+            and request.env["live.message"]._find_by_client_id(
+                "room_id", session.room_id, request.env["res.users"], client_id
+            )
+        )
+        message = session._visitor_post(call.body["body"], client_id=client_id)
+        # sudo: live.message - the visitor's own message in the token's room
+        return (200 if replay else 201), message.sudo()._format()[0]
+
+    def _op_support_typing(self, call):
+        session = self._visitor(call)
+        session._visitor_typing((call.body or {}).get("is_typing", True))
+        return 200, session._format_visitor()
+
+    def _op_support_heartbeat(self, call):
+        return 200, self._visitor(call, open_only=False)._visitor_heartbeat()
+
+    def _op_support_leave(self, call):
+        return 200, self._visitor(call, open_only=False)._visitor_leave()
+
+    def _op_support_queue(self, call):
+        return 200, {"sessions": request.env["live.support.session"].live_queue()}
+
+    def _op_support_claim(self, call):
+        Session = request.env["live.support.session"]
+        Session._check_agent()
+        session_id = call.path["session_id"]
+        if not 0 < session_id <= ID_MAX:
+            raise ApiError(404, _("Support chat %s does not exist.", session_id))
+        # sudo: live.support.session - an agent may try to claim any chat: one
+        # taken by another agent answers already_taken, not forbidden
+        session = Session.sudo().search([("id", "=", session_id)]).sudo(False)
+        if not session:
+            raise ApiError(404, _("Support chat %s does not exist.", session_id))
+        return 200, session.live_claim()
+
+    def _op_support_close(self, call):
+        request.env["live.support.session"]._check_agent()
+        session = self._support_session(call)
+        session.live_close()
+        return 200, session._format_queue()[0]
 
     def _op_openapi(self, call):
         return 200, build_document(request.httprequest.host_url)

@@ -42,6 +42,7 @@ def _nullable(schema):
 
 ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 CURSOR = {"type": "integer", "minimum": 0, "maximum": ID_MAX}
+VISITOR_TOKEN = {"type": "string", "minLength": 1, "maxLength": 128}
 
 SCHEMAS = {
     "Error": {
@@ -266,9 +267,122 @@ SCHEMAS = {
             "subscribed": {"type": "boolean"},
         },
     },
+    "SupportJoin": {
+        "type": "object",
+        "required": ["name"],
+        "description": "A visitor starts a support chat with a display name and, "
+        "optionally, a first message.",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 64},
+            "message": {"type": "string", "minLength": 1},
+        },
+    },
+    "SupportToken": {
+        "type": "object",
+        "description": "The visitor token, here or in the X-Live-Visitor-Token header.",
+        "properties": {"token": VISITOR_TOKEN},
+    },
+    "SupportTyping": {
+        "type": "object",
+        "properties": {"token": VISITOR_TOKEN, "is_typing": {"type": "boolean"}},
+    },
+    "SupportPost": {
+        "type": "object",
+        "required": ["body"],
+        "properties": {
+            "token": VISITOR_TOKEN,
+            "body": {"type": "string", "minLength": 1},
+            "client_id": {
+                "type": "string",
+                "pattern": CLIENT_ID_PATTERN,
+                "description": "Idempotency key: a retry returns the first message.",
+            },
+        },
+    },
+    "SupportState": {
+        "type": "object",
+        "required": ["session_id", "room_id", "name", "state"],
+        "properties": {
+            "session_id": {"type": "integer"},
+            "room_id": {"type": "integer"},
+            "name": {"type": "string"},
+            "state": {
+                "type": "string",
+                "enum": ["waiting", "active", "closed", "expired"],
+            },
+            "agent": _nullable({"type": "string"}),
+            "expiry_seconds": {"type": "integer"},
+        },
+    },
+    "SupportJoined": {
+        "type": "object",
+        "required": ["token", "session_id", "room_id", "channel", "state"],
+        "properties": {
+            "token": {
+                "type": "string",
+                "description": "The visitor's secret: keep it (it is shown once).",
+            },
+            "session_id": {"type": "integer"},
+            "room_id": {"type": "integer"},
+            "channel": {
+                "type": "string",
+                "description": "Subscribe a websocket (/websocket) to this "
+                "channel to receive the chat live.",
+            },
+            "name": {"type": "string"},
+            "state": {"type": "string"},
+            "agent": _nullable({"type": "string"}),
+            "expiry_seconds": {"type": "integer"},
+        },
+    },
+    "SupportHistory": {
+        "type": "object",
+        "required": ["session_id", "state", "messages"],
+        "properties": {
+            "session_id": {"type": "integer"},
+            "room_id": {"type": "integer"},
+            "name": {"type": "string"},
+            "state": {
+                "type": "string",
+                "enum": ["waiting", "active", "closed", "expired"],
+            },
+            "agent": _nullable({"type": "string"}),
+            "expiry_seconds": {"type": "integer"},
+            "messages": {"type": "array", "items": _ref("Message")},
+            "notice": {
+                "type": "string",
+                "description": "Why the chat ended (closed or expired).",
+            },
+        },
+    },
+    "SupportSession": {
+        "type": "object",
+        "required": ["id", "name", "state", "room_id", "join_date"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "state": {"type": "string"},
+            "room_id": {"type": "integer"},
+            "join_date": {"type": "string", "format": "date-time"},
+            "first_message": {"type": "string"},
+            "agent": _nullable({"type": "string"}),
+            "visitor_present": {"type": "boolean"},
+        },
+    },
+    "SupportQueue": {
+        "type": "object",
+        "required": ["sessions"],
+        "properties": {"sessions": {"type": "array", "items": _ref("SupportSession")}},
+    },
 }
 
 PARAMETERS = {
+    "session_id": {
+        "name": "session_id",
+        "in": "path",
+        "required": True,
+        "schema": ID,
+    },
     "room_id": {
         "name": "room_id",
         "in": "path",
@@ -478,6 +592,111 @@ OPERATIONS = (
         {200: ("The OpenAPI 3 document of this API.", None)},
         public=True,
     ),
+    Operation(
+        "POST",
+        "/support/join",
+        "support_join",
+        "A visitor starts a support chat (no account needed)",
+        "Support",
+        {201: ("The chat is waiting for an agent.", "SupportJoined")},
+        errors=(422, 429),
+        body="SupportJoin",
+        body_required=True,
+        public=True,
+        description="Returns the visitor token (shown once) and the websocket "
+        "channel `live.support_<token>`. Joins are limited per address "
+        "(`live_messaging.support_join_rate_limit` a minute, 429 with "
+        "Retry-After).",
+    ),
+    Operation(
+        "POST",
+        "/support/history",
+        "support_history",
+        "A visitor's chat: its whole history, or why it ended",
+        "Support",
+        {200: ("The chat and its messages (none once it ended).", "SupportHistory")},
+        errors=(404,),
+        body="SupportToken",
+        public=True,
+    ),
+    Operation(
+        "POST",
+        "/support/messages",
+        "support_post",
+        "A visitor posts a message",
+        "Support",
+        {
+            201: ("The message was posted.", "Message"),
+            200: ("Replay: the message first posted with this client_id.", "Message"),
+        },
+        errors=(404, 409, 410, 422),
+        body="SupportPost",
+        body_required=True,
+        public=True,
+    ),
+    Operation(
+        "POST",
+        "/support/typing",
+        "support_typing",
+        "A visitor is typing (or stopped)",
+        "Support",
+        {200: ("Told.", "SupportState")},
+        errors=(404, 409, 410),
+        body="SupportTyping",
+        public=True,
+    ),
+    Operation(
+        "POST",
+        "/support/heartbeat",
+        "support_heartbeat",
+        "A visitor is still there",
+        "Support",
+        {200: ("The chat's state.", "SupportState")},
+        errors=(404,),
+        body="SupportToken",
+        public=True,
+    ),
+    Operation(
+        "POST",
+        "/support/leave",
+        "support_leave",
+        "A visitor ends the chat",
+        "Support",
+        {200: ("The chat's state.", "SupportState")},
+        errors=(404,),
+        body="SupportToken",
+        public=True,
+    ),
+    Operation(
+        "GET",
+        "/support/queue",
+        "support_queue",
+        "Waiting visitors, oldest first (support agents)",
+        "Support",
+        {200: ("The queue.", "SupportQueue")},
+        errors=(403,),
+    ),
+    Operation(
+        "POST",
+        "/support/sessions/{session_id}/claim",
+        "support_claim",
+        "Claim a waiting visitor (support agents): one agent wins",
+        "Support",
+        {200: ("Claimed: the agent joined the chat's room.", "SupportSession")},
+        errors=(403, 404, 409, 410),
+        parameters=("session_id",),
+        description="409 `already_taken` when another agent claimed it first.",
+    ),
+    Operation(
+        "POST",
+        "/support/sessions/{session_id}/close",
+        "support_close",
+        "End a chat (its agent, or a manager)",
+        "Support",
+        {200: ("Closed.", "SupportSession")},
+        errors=(403, 404, 409, 410),
+        parameters=("session_id",),
+    ),
 )
 
 ERROR_DESCRIPTIONS = {
@@ -485,7 +704,9 @@ ERROR_DESCRIPTIONS = {
     401: "Missing, invalid, expired or revoked API key.",
     403: "Not allowed (not a member, not on the topic's access list...).",
     404: "No such room or topic (or path).",
-    409: "Conflicts with the current state (archived room...).",
+    409: "Conflicts with the current state (archived room, visitor already "
+    "taken by another agent: code already_taken...).",
+    410: "Gone: the support chat expired (code expired).",
     413: "Request body over the configured limit.",
     415: "The body is not application/json.",
     422: "Well-formed but refused; a topic schema mismatch names the failing path.",

@@ -29,7 +29,11 @@ bridgeMessagesRegistry
     .add("live_messaging/room", {})
     .add("live_messaging/room_left", {})
     .add("live_messaging/seen", {})
-    .add("live_messaging/topic_subscription", {});
+    .add("live_messaging/topic_subscription", {})
+    // live support: every push counts, even a repeated one (no id to drop by)
+    .add("live_messaging/support_queue", { getId: () => null })
+    .add("live_messaging/support", { getId: () => null })
+    .add("live_messaging/typing", { getId: () => null });
 
 /**
  * The storage of the bridge's history: localStorage, per database and user.

@@ -1,0 +1,2 @@
+from . import ir_websocket
+from . import live_support_session
