@@ -12,12 +12,10 @@ from . import test_history
 from . import test_js
 from . import test_live_message
 from . import test_live_records
-from . import test_live_records_js
 from . import test_live_records_tour
 from . import test_live_room
 from . import test_live_topic
 from . import test_record_chat
 from . import test_support
-from . import test_support_js
 from . import test_support_tour
 from . import test_websocket

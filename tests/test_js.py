@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.web.tests.test_js import unit_test_error_checker
@@ -5,13 +7,15 @@ from odoo.addons.web.tests.test_js import unit_test_error_checker
 
 @tagged("post_install", "-at_install")
 class TestLiveMessagingJs(HttpCase):
-    def test_hoot(self):
-        """The Hoot unit tests of this addon (static/tests/**/*.test.js: the
-        message bridge, the chat components), in headless Chromium. The regex
-        filter selects this addon's suites only."""
+    """The Hoot unit tests of this addon (static/tests/**/*.test.js) in headless
+    Chromium, one browser run per feature so that a failure names its feature;
+    the filters select this addon's suites only and do not overlap."""
+
+    def run_hoot(self, feature):
+        regex = quote(rf"/@live_messaging\/{feature}\//", safe="")
         self.browser_js(
-            "/web/tests?headless&loglevel=2&preset=desktop&timeout=15000"
-            "&filter=%2F%40live_messaging%2F",
+            f"/web/tests?headless&loglevel=2&preset=desktop&timeout=15000"
+            f"&filter={regex}",
             "",
             "",
             login="admin",
@@ -19,3 +23,19 @@ class TestLiveMessagingJs(HttpCase):
             success_signal="[HOOT] test suite succeeded",
             error_checker=unit_test_error_checker,
         )
+
+    def test_hoot_bridge(self):
+        """The message bridge: delivery, localStorage history, replay."""
+        self.run_hoot("bridge")
+
+    def test_hoot_chat(self):
+        """The chat components: app, systray, composer, record chat."""
+        self.run_hoot("chat")
+
+    def test_hoot_live_records(self):
+        """Live screens: reload scheduler, live list and kanban views."""
+        self.run_hoot("live_records")
+
+    def test_hoot_support(self):
+        """The Support Queue screen: live queue pushes, "already taken"."""
+        self.run_hoot("support")
