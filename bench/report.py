@@ -249,14 +249,22 @@ def section_latency(results, out):
     out.append("## 1. Publish-to-receive latency\n")
     out.append(
         "One publisher posts to one room through the REST API (`POST /live/api/v1/"
-        "rooms/<id>/messages`, API key), paced (one message every 50 ms up to 10 "
-        "subscribers, 100 ms up to 100, 500 ms above); N websockets (the API's "
+        "rooms/<id>/messages`, API key), one message at a time: the next one 20 ms "
+        "after every socket got the previous one (latency, not queueing); N "
+        "websockets (the API's "
         "`/live/api/v1/websocket`, on the gevent port) of a member receive it. "
         "Latency: from just before the POST to the frame's arrival, per socket. "
         "*POST p50* is the REST round trip.\n"
     )
     out.append(f"Command: {_cmd('latency')}\n")
     out.append(stats.markdown_table(LAT_HEADERS, _latency_rows(runs)))
+    floor = runs[0].get("api_floor")
+    if floor:
+        out.append(
+            f"\nOdoo's floor, the cheapest authenticated API call (`GET /live/api/v1/"
+            f"me`, same key, same run): p50 {floor['p50']} ms, p99 {floor['p99']} "
+            "ms.\n"
+        )
     out.append("\n![latency CDF by subscribers](latency_subscribers.png)\n")
 
 
@@ -325,7 +333,7 @@ def section_connections(results, out):
         return
     out.append("## 3. Websockets on one gevent worker\n")
     out.append(
-        "Client processes (8, asyncio) open the sockets (API key, 5 handshakes at "
+        "Client processes (8, asyncio) open the sockets (API key, 3 handshakes at "
         "a time per process, for at most the open timeout), all members of one "
         "room, then one message a second is posted to the room, so each socket "
         "gets 1 message/s. Memory per connection: "
@@ -335,7 +343,8 @@ def section_connections(results, out):
     keys = [
         ("sockets asked", "target"),
         ("opened", "opened"),
-        ("failed to open", "failed_to_open"),
+        ("failed to open (after 5 tries)", "failed_to_open"),
+        ("handshakes retried (500: gevent pool full)", "handshakes_retried"),
         ("seconds to open all", "open_seconds"),
         ("alive at the end", "alive_at_end"),
         ("gevent RSS before (MB)", "rss_before_mb"),

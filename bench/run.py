@@ -79,11 +79,11 @@ SIZES = {
         "tp_seconds": 20,
         "idle": 10000,
         "idle_seconds": 30,
-        "idle_open_timeout": 420,
+        "idle_open_timeout": 300,
         "history": 1_000_000,
         "history_rounds": 50,
         "compare_subscribers": 100,
-        "compare_messages": 200,
+        "compare_messages": 100,
         "sale_rounds": 500,
         "holders": 4,
     },
@@ -363,6 +363,7 @@ class Holders:
         self.opened = [r.get(timeout=open_timeout) for _p, _c, r in self.procs]
         self.count = sum(o["opened"] for o in self.opened)
         self.failed = sum(o["failed"] for o in self.opened)
+        self.retried = sum(o["retried"] for o in self.opened)
         errors = [e for o in self.opened for e in o["errors"]]
         if self.failed:
             say(f"  {self.failed} sockets failed to open, e.g. {errors[:2]}")
@@ -415,7 +416,7 @@ def warm_up(holders, publisher, timeout=90):
     return warm
 
 
-def wait_delivered(holders, expected, timeout):
+def wait_delivered(holders, expected, timeout, period=0.2):
     """Wait until each live socket received ``expected`` messages (or
     ``timeout``); returns the seconds waited."""
     started = time.monotonic()
@@ -423,27 +424,27 @@ def wait_delivered(holders, expected, timeout):
         status = holders.status()
         if all(n >= expected for n in status["received"]):
             break
-        time.sleep(0.2)
+        time.sleep(period)
     return time.monotonic() - started
 
 
 def paced_latency(publisher, spec, subscribers, messages, interval, processes):
-    """Publish ``messages`` one at a time every ``interval`` seconds to
-    ``subscribers`` sockets; every delivery's latency, the POST round trips,
-    and what was lost."""
+    """Publish ``messages`` one at a time to ``subscribers`` sockets, each
+    once every socket got the previous one (then ``interval`` later): the
+    latency of a message, not of a queue. Every delivery's latency, the POST
+    round trips, and what was lost."""
     holders = Holders(spec, subscribers, processes)
     try:
         warm = warm_up(holders, publisher)
         rtts, refused = [], Counter()
-        next_at = time.monotonic()
         for seq in range(1, messages + 1):
             started = time.perf_counter()
             ok, status = publisher.post(seq)
             rtts.append(time.perf_counter() - started)
             if not ok:
                 refused[status] += 1
-            next_at += interval
-            time.sleep(max(0.0, next_at - time.monotonic()))
+            wait_delivered(holders, seq, timeout=30, period=0.01)
+            time.sleep(interval)
         wait_delivered(holders, messages, timeout=15 + subscribers / 50)
     finally:
         received, closed = holders.stop()
@@ -452,6 +453,7 @@ def paced_latency(publisher, spec, subscribers, messages, interval, processes):
     return {
         "subscribers": holders.count,
         "failed_to_open": holders.failed,
+        "handshakes_retried": holders.retried,
         "open_seconds": max(o["open_seconds"] for o in holders.opened),
         "warm": warm,
         "messages": messages,
@@ -625,14 +627,26 @@ class Bench:
         return live_socket_spec(node or self.nodes[0], self.data["keys"]["bench_sub"])
 
     def latency_interval(self, subscribers):
-        return 0.05 if subscribers <= 10 else 0.1 if subscribers <= 100 else 0.5
+        """Pause after a message reached every socket, before the next one."""
+        return 0.02
+
+    def api_floor(self, rounds):
+        """Round trips of the cheapest authenticated API call (``GET /me``):
+        Odoo's own cost of a request, below which no post can go."""
+        http = self.live_publisher().http
+        times = []
+        for _i in range(rounds):
+            t0 = time.perf_counter()
+            http.get(f"{self.nodes[0].url}/live/api/v1/me", timeout=30)
+            times.append(time.perf_counter() - t0)
+        return stats.summarize(times)
 
     def scenario_latency(self):
         results = []
         for subscribers in self.size["subscribers"]:
             messages = self.size["messages"]
             if subscribers >= 1000:
-                messages = max(10, messages // 4)
+                messages = max(10, messages // 10)
             say(f"  {subscribers} subscribers, {messages} messages")
             results.append(
                 paced_latency(
@@ -645,6 +659,8 @@ class Bench:
                 )
             )
             say(f"  -> {results[-1]['latency']} lost {results[-1]['lost']}")
+        results[0]["api_floor"] = self.api_floor(self.size["messages"])
+        say(f"  GET /me (Odoo's floor): {results[0]['api_floor']}")
         return results
 
     def scenario_throughput(self):
@@ -734,7 +750,7 @@ class Bench:
         say(f"  opening {count} websockets on the gevent worker (pid {gevent.pid})")
         spec = dict(
             self.live_spec(),
-            concurrency=5,
+            concurrency=3,
             open_timeout=self.size["idle_open_timeout"],
         )
         holders = Holders(spec, count, self.size["holders"] * 2)
@@ -764,6 +780,7 @@ class Bench:
             "target": count,
             "opened": holders.count,
             "failed_to_open": holders.failed,
+            "handshakes_retried": holders.retried,
             "open_seconds": round(max(o["open_seconds"] for o in holders.opened), 1),
             "warm": warm,
             "alive_at_end": alive,

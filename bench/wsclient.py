@@ -15,11 +15,13 @@ import base64
 import json
 import os
 import queue
+import random
 import re
 import resource
 import struct
 import time
 
+RETRIES = 5
 MARK_RE = re.compile(rb"bench (-?\d+) (\d+\.\d+)")
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
 
@@ -146,25 +148,34 @@ class Socket:
 
 async def _hold(spec, count, commands, replies):
     sockets, tasks, failures = [], [], []
-    gate = asyncio.Semaphore(spec.get("concurrency", 10))
+    gate = asyncio.Semaphore(spec.get("concurrency", 5))
     deadline = time.monotonic() + spec.get("open_timeout", 600)
+    retried = []
 
     async def open_one():
-        async with gate:
+        # as Odoo's websocket worker does: a refused handshake (the gevent
+        # worker's database pool full: 500) is retried after a backoff
+        error = None
+        for attempt in range(RETRIES):
             if time.monotonic() > deadline:
-                failures.append("not tried: open_timeout reached")
-                return
-            sock = Socket()
-            opened = asyncio.get_running_loop().create_future()
-            task = asyncio.ensure_future(sock.run(spec, opened))
-            done, _pending = await asyncio.wait(
-                [task, opened], return_when=asyncio.FIRST_COMPLETED
-            )
+                error = error or "not tried: open_timeout reached"
+                break
+            if attempt:
+                retried.append(1)
+                await asyncio.sleep(random.uniform(0.5, 1.5) * attempt)
+            async with gate:
+                sock = Socket()
+                opened = asyncio.get_running_loop().create_future()
+                task = asyncio.ensure_future(sock.run(spec, opened))
+                done, _pending = await asyncio.wait(
+                    [task, opened], return_when=asyncio.FIRST_COMPLETED
+                )
             if opened in done:
                 sockets.append(sock)
                 tasks.append(task)
-            else:
-                failures.append(repr(task.exception())[:200])
+                return
+            error = repr(task.exception())[:200]
+        failures.append(error)
 
     started = time.monotonic()
     await asyncio.gather(*(open_one() for _i in range(count)))
@@ -172,6 +183,7 @@ async def _hold(spec, count, commands, replies):
         {
             "opened": len(sockets),
             "failed": len(failures),
+            "retried": len(retried),
             "errors": failures[:3],
             "open_seconds": time.monotonic() - started,
         }
@@ -188,7 +200,8 @@ async def _hold(spec, count, commands, replies):
                 {
                     "alive": sum(1 for s in sockets if s.closed is None),
                     "closed": [s.closed for s in sockets if s.closed is not None],
-                    "received": [len(s.received) for s in sockets],
+                    # what the open sockets got: a closed one gets no more
+                    "received": [len(s.received) for s in sockets if s.closed is None],
                     "warm": [min(s.received, default=0) < 0 for s in sockets],
                     "max_seq": seen,
                 }
