@@ -546,7 +546,7 @@ def header(bench, machine, command):
         "sockets) share the 2 cores with the servers they measure.",
         "- **Servers**: Odoo as in production: `--workers 2` (HTTP) + the gevent "
         "worker (websockets, `gevent_port`), `--max-cron-threads 0`, "
-        "`db_maxconn 16`, `db_maxconn_gevent 48`, on loopback.\n",
+        "`db_maxconn 16`, `db_maxconn_gevent 20`, on loopback.\n",
     ]
 
 

@@ -94,7 +94,7 @@ SERVER_OPTIONS = {
     "workers": "2",
     "max_cron_threads": "0",
     "db_maxconn": "16",
-    "db_maxconn_gevent": "48",
+    "db_maxconn_gevent": "20",
     "limit_memory_soft_gevent": str(8 << 30),
     "limit_memory_hard_gevent": str(10 << 30),
     "limit_time_real": "600",
@@ -577,7 +577,8 @@ class Bench:
 
     def run(self):
         started = time.monotonic()
-        wsclient.raise_nofile()  # the servers inherit it (10,000 sockets)
+        # the servers inherit it (10,000 sockets)
+        self.results["nofile"] = wsclient.raise_nofile()
         self.prepare_db()
         self.results["gevent_shim"] = gevent_shim(self.odoo)
         if self.results["gevent_shim"]:
@@ -610,9 +611,10 @@ class Bench:
             for node in self.nodes:
                 node.stop()
             sampler.stopped.set()
-        self.results["load_during"] = sampler.summary()
-        self.results["load_after"] = [round(v, 2) for v in os.getloadavg()]
-        self.results["seconds"] = round(time.monotonic() - started)
+            # also when interrupted: the report shows what was measured
+            self.results["load_during"] = sampler.summary()
+            self.results["load_after"] = [round(v, 2) for v in os.getloadavg()]
+            self.results["seconds"] = round(time.monotonic() - started)
         if not self.opts.keep_db:
             lmdev.drop_db(self.odoo, self.db_opts, self.db)
 
@@ -988,11 +990,17 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _terminated)
     command = shlex.join(["python3", "bench/run.py", *(argv or sys.argv[1:])])
     bench = Bench(opts)
+    interrupted = None
     try:
         bench.run()
     except lmdev.Fatal as exc:
         print(f"[bench] ERROR: {exc}", file=sys.stderr)
         return 2
+    except (SystemExit, KeyboardInterrupt) as exc:
+        if "load_during" not in bench.results:
+            raise
+        interrupted = exc
+        say("interrupted: reporting what was measured")
     machine = report.machine(bench)
     (RUN / f"{bench.mode}.json").write_text(
         json.dumps(
@@ -1000,7 +1008,7 @@ def main(argv=None):
             indent=1,
         )
     )
-    if bench.mode == "full" and not opts.only:
+    if bench.mode == "full" and not opts.only and not interrupted:
         path = BENCH / "RESULTS.md"
         report.write_full(path, bench, machine, command)
     elif bench.mode == "full":
@@ -1010,6 +1018,8 @@ def main(argv=None):
     else:
         path = RUN / "smoke.md"
         report.write_smoke(path, bench, machine, command)
+    if interrupted:
+        return 130
     problems = report.smoke_problems(bench.results)
     say(f"written {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     if problems:
