@@ -2,7 +2,8 @@
 """Run Odoo with live_messaging, or run its whole test suite.
 
     tools/serve [--odoo DIR] [--db NAME] [--port 8069] [--update] [--reset]
-    tools/test  [--odoo DIR] [--db NAME] [--keep-db] [-k EXPR] [--no-lint] ...
+    tools/test  [--odoo DIR] [--db NAME] [--keep-db] [-k EXPR] [--no-lint]
+                [--no-bench] ...
 
 Odoo 18.0 is located, never downloaded or built: ``--odoo DIR`` (a source tree
 holding ``odoo/`` and ``addons/``), else the ``odoo`` package importable by this
@@ -582,7 +583,46 @@ def cmd_test(opts, pytest_args):
     step(label + ")", results, run_pytest)
     if not opts.no_e2e and not opts.paths:
         step("end-to-end (real server)", results, lambda: run_e2e(odoo, opts))
+    if not opts.no_bench and not opts.paths:
+        step("bench smoke (bench/run.py --smoke)", results, lambda: run_bench(opts))
     return summarize(results)
+
+
+BENCH_TIMEOUT = 240
+
+
+def run_bench(opts):
+    """The benchmark in smoke mode (seconds, tiny sizes), so that it cannot rot:
+    multi-worker servers on a copy of the test database, every scenario."""
+    port = opts.bench_port or opts.port + 20
+    args = [
+        sys.executable,
+        str(ROOT / "bench" / "run.py"),
+        "--smoke",
+        f"--template={opts.db}",
+        f"--db={opts.db}_bench",
+        f"--base-port={port}",
+    ]
+    if opts.odoo:
+        args.append(f"--odoo={opts.odoo}")
+    for key in ("host", "port", "user", "password"):
+        value = getattr(opts, f"db_{key}")
+        if value:
+            args.append(f"--db-{key}={value}")
+    proc = subprocess.Popen(args, cwd=ROOT)
+    try:
+        code = proc.wait(timeout=BENCH_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.terminate()  # the runner stops its servers on SIGTERM
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        return False, f"timed out after {BENCH_TIMEOUT}s"
+    summary = RUN / "bench" / "smoke.md"
+    if code:
+        return False, f"exit {code}; see the [bench] lines above"
+    return True, f"all scenarios ran; summary in {summary.relative_to(ROOT)}"
 
 
 def run_e2e(odoo, opts):
@@ -736,6 +776,14 @@ def parser():
     test.add_argument("--no-bus", action="store_true", help="skip Odoo's bus suite")
     test.add_argument(
         "--no-e2e", action="store_true", help="skip the real-server tests"
+    )
+    test.add_argument(
+        "--no-bench", action="store_true", help="skip the benchmark's smoke run"
+    )
+    test.add_argument(
+        "--bench-port",
+        type=int,
+        help="first of the 4 ports of the benchmark's servers (default: port+20)",
     )
     test.add_argument(
         "--no-browser",

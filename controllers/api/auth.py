@@ -177,7 +177,12 @@ def read_json_body(caller):
     # announced no length (Odoo's wrapper hides werkzeug's stream)
     wrapped = getattr(httprequest, "_HTTPRequest__wrapped", None)
     if wrapped is not None:
-        data = wrapped.stream.read(limit + 1)
+        # kept on the request: the stream reads once, and Odoo runs the whole
+        # request again after a serialization failure (concurrent posts to one
+        # room), which must see the same body
+        data = getattr(wrapped, "_live_json_body", None)
+        if data is None:
+            data = wrapped._live_json_body = wrapped.stream.read(limit + 1)
     else:
         data = httprequest.get_data()
     if len(data) > limit:
