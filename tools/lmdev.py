@@ -583,7 +583,7 @@ def cmd_test(opts, pytest_args):
     step(label + ")", results, run_pytest)
     if not opts.no_e2e and not opts.paths:
         step("end-to-end (real server)", results, lambda: run_e2e(odoo, opts))
-    if not opts.no_bench and not opts.paths:
+    if not opts.no_bench and not opts.paths and not opts.k:
         step("bench smoke (bench/run.py --smoke)", results, lambda: run_bench(opts))
     return summarize(results)
 
