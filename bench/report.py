@@ -541,9 +541,9 @@ def header(bench, machine, command):
         f"PostgreSQL {machine['postgresql']}",
         f"- **Load average** (1 min): {res['load_before'][0]} before, "
         f"{load['min']}–{load['max']} (mean {load['mean']}) during, "
-        f"{res['load_after'][0]} after. The machine is shared: other test suites "
-        "ran at the same time, and the clients (publishers, thousands of "
-        "sockets) share the 2 cores with the servers they measure.",
+        f"{res['load_after'][0]} after. The clients (publishers, thousands of "
+        "sockets) share the cores with the servers they measure; anything else "
+        "running on the machine shows in the load before.",
         "- **Servers**: Odoo as in production: `--workers 2` (HTTP) + the gevent "
         "worker (websockets, `gevent_port`), `--max-cron-threads 0`, "
         "`db_maxconn 16`, `db_maxconn_gevent 20`, on loopback.\n",
