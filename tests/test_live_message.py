@@ -1,3 +1,6 @@
+import importlib.util
+from pathlib import Path
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
@@ -158,3 +161,23 @@ class TestLiveMessage(LiveCase):
         with self.assertRaises(UserError):
             self.post(self.user_alice, "archived")
         self.assertEqual(self.room.last_seq, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestBodyMigration(LiveCase):
+    """18.0.1.1.0: bodies stored before the body contract are escaped once."""
+
+    def test_stored_bodies_follow_the_contract(self):
+        message = self.room.with_user(self.user_alice)._post_message("placeholder")
+        old = "a < b & c > d, <3"  # as the former sanitiser left it
+        self.env.cr.execute(
+            "UPDATE live_message SET body = %s WHERE id = %s", [old, message.id]
+        )
+        path = Path(__file__).parent.parent / "migrations/18.0.1.1.0/post-migration.py"
+        spec = importlib.util.spec_from_file_location("live_migration", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        message.invalidate_recordset(["body"])
+        self.assertEqual(message.body, "a &lt; b &amp; c &gt; d, &lt;3")
+        self.assertEqual(message.body_text, old)
