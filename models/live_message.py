@@ -27,6 +27,9 @@ class InputError(ValidationError):
     """A refused value, with the JSON ``path`` of the value at fault (the API
     answers 422 with it)."""
 
+    # the web client shows it as the validation error it is (not a crash)
+    context = {"exception_class": "odoo.exceptions.ValidationError"}
+
     def __init__(self, message, path=""):
         super().__init__(message)
         self.path = path
@@ -38,6 +41,7 @@ class IdempotencyMismatch(UserError):
     ``idempotency_mismatch``."""
 
     code = "idempotency_mismatch"
+    context = {"exception_class": "odoo.exceptions.UserError"}
 
 
 def request_hash(body, payload):

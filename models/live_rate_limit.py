@@ -1,10 +1,13 @@
 import logging
 import math
+import os
+import threading
 
 import psycopg2
-from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
 from odoo import api, models
+from odoo.modules import module
+from odoo.sql_db import connection_info_for
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -13,6 +16,49 @@ _logger = logging.getLogger(__name__)
 # node already share. UNLOGGED (not written to the WAL: a crash only forgets
 # the counts) and one row per key.
 _TABLE = "live_rate_limit"
+
+
+class _Connections:
+    """One autocommit connection per process and database, for the limits
+    only. Not from Odoo's pool: a request already holds a cursor of it, and a
+    second one per request would empty the pool under load (then nothing is
+    counted, and the bus's own notification fails). Autocommit (READ
+    COMMITTED): the statement is its own transaction, one round trip; a
+    concurrent hit of the same key waits for the row, then counts on its
+    result."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._connections = {}  # dbname -> (pid, connection)
+
+    def execute(self, dbname, query):
+        """The row ``query`` (an ``odoo.tools.SQL``) returns."""
+        with self._lock:
+            for attempt in (1, 2):
+                connection = self._connection(dbname)
+                try:
+                    with connection.cursor() as cr:
+                        cr.execute(query.code, query.params)
+                        return cr.fetchone()
+                except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                    # a connection lost (server restarted...): one new try
+                    self._connections.pop(dbname, None)
+                    if attempt == 2:
+                        raise
+        return None
+
+    def _connection(self, dbname):
+        pid, connection = self._connections.get(dbname, (None, None))
+        if pid != os.getpid() or connection is None or connection.closed:
+            # a worker forked from a process that had one opens its own
+            _db, info = connection_info_for(dbname)
+            connection = psycopg2.connect(**info)
+            connection.autocommit = True
+            self._connections[dbname] = (os.getpid(), connection)
+        return connection
+
+
+_CONNECTIONS = _Connections()
 
 
 class LiveRateLimit(models.AbstractModel):
@@ -76,13 +122,12 @@ class LiveRateLimit(models.AbstractModel):
             refill=refill,
         )
         try:
-            with self.env.registry.cursor() as cr:
-                if not self.env.registry.in_test_mode():
-                    # wait for a concurrent hit's row, then count on its result
-                    # (REPEATABLE READ would fail to serialise instead)
-                    cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-                cr.execute(query, log_exceptions=False)
-                tokens, allowed = cr.fetchone()
+            if module.current_test or self.env.registry.in_test_mode():
+                # what a test counts is rolled back with it
+                self.env.cr.execute(query)
+                tokens, allowed = self.env.cr.fetchone()
+            else:
+                tokens, allowed = _CONNECTIONS.execute(self.env.cr.dbname, query)
         except psycopg2.Error:
             # a limit that cannot be counted must not take the service down
             _logger.warning("live_messaging: rate limit %s not counted", key)

@@ -266,8 +266,8 @@ class LiveRoom(models.Model):
         if strangers:
             raise ValidationError(
                 _(
-                    "%(users)s work for none of your companies: you cannot chat "
-                    "with them here.",
+                    "You share no company with %(users)s: you cannot chat with "
+                    "them here.",
                     users=", ".join(strangers.mapped("name")),
                 )
             )

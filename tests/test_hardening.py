@@ -315,7 +315,7 @@ class TestRoomsThatShouldNotExist(LiveCase):
         for user, reason in (
             (self.archived, "archived"),
             (self.bot, "bot"),
-            (self.stranger, "none of your companies"),
+            (self.stranger, "share no company"),
             (self.user_portal, "not Live Messaging users"),
         ):
             with self.subTest(user=user.login):

@@ -47,6 +47,9 @@ class PayloadSchemaError(ValidationError):
     ``schema_invalid`` (the stored schema cannot be used) or ``schema_timeout``
     (checking took longer than allowed)."""
 
+    # the web client shows it as the validation error it is (not a crash)
+    context = {"exception_class": "odoo.exceptions.ValidationError"}
+
     def __init__(self, message, path, code="schema_mismatch"):
         super().__init__(message)
         self.path = path
