@@ -1,7 +1,7 @@
 {
     "name": "Live Messaging",
     "summary": "Real-time rooms, topics, live screens and an API, on Odoo's own bus",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Productivity/Discuss",
     "license": "LGPL-3",
     "author": "Live Messaging contributors",
@@ -9,7 +9,7 @@
     "development_status": "Beta",
     "maintainers": ["live-messaging"],
     "depends": ["bus", "web", "web_tour", "sale"],
-    "external_dependencies": {"python": ["jsonschema"]},
+    "external_dependencies": {"python": ["jsonschema", "google-re2"]},
     "data": [
         "security/live_messaging_security.xml",
         "security/ir.model.access.csv",

@@ -9,6 +9,7 @@ from apie2e import make_api_key
 
 RATE_PARAM = "live_messaging.api_rate_limit"
 JOIN_RATE_PARAM = "live_messaging.support_join_rate_limit"
+PUBLIC_RATE_PARAM = "live_messaging.public_rate_limit"
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,7 @@ def api_schema(server, admin, e2e_users):
     # hundreds of requests in a few seconds: lift the rate limit meanwhile
     previous = {
         param: server.call(admin, "ir.config_parameter", "get_param", param)
-        for param in (RATE_PARAM, JOIN_RATE_PARAM)
+        for param in (RATE_PARAM, JOIN_RATE_PARAM, PUBLIC_RATE_PARAM)
     }
     for param in previous:
         server.call(admin, "ir.config_parameter", "set_param", param, "0")

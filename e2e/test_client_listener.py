@@ -77,6 +77,36 @@ def test_a_gap_history_cannot_fill_is_accepted():
     assert handle(listener, notification(6, [event(5)])) == [5]
 
 
+def test_filtered_topic_is_ordered_by_id_without_chasing_gaps():
+    """Events of a filtered (record) topic carry no seq: the listener orders
+    and deduplicates them by id and never looks for a gap (issue 11)."""
+
+    def filtered(id_):
+        return {"id": id_, "seq": None, "topic": "shop/1", "payload": {}}
+
+    client = HistoryClient(events=[filtered(5), filtered(9), filtered(12)])
+    listener = Listener(client, topics=["shop/1"])
+    listener.cursors[("event", "shop/1")] = _Cursor(0, 0)
+    got = list(listener._handle(notification(1, [filtered(9), filtered(5)])))
+    assert [d.id for d in got] == [5, 9]
+    assert [d.seq for d in got] == [None, None]
+    assert list(listener._handle(notification(2, [filtered(9)]))) == []
+    assert [d.id for d in listener._handle(notification(3, [filtered(40)]))] == [40]
+    assert client.fills == 0
+    # after a reconnection, history fills from the last id delivered
+    client.stored_events.append(filtered(41))
+    assert [d.id for d in listener._fill_all()] == [41]
+
+
+def test_bodies_are_shown_as_typed():
+    from live_messaging_client import unescape_body
+    from live_messaging_client.listen import Delivery
+
+    assert unescape_body("a&lt;b &lt;3 &amp;lt; &gt;") == "a<b <3 &lt; >"
+    delivery = Delivery("message", 7, {"id": 1, "seq": 1, "body": "x &amp;&gt; y"})
+    assert delivery.text == "x &> y"
+
+
 def test_room_messages_and_unknown_rooms():
     messages = [{"id": 10 + n, "seq": n, "room_id": 7, "body": ""} for n in (1, 2)]
     client = HistoryClient(messages=messages)

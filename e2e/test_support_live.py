@@ -11,6 +11,7 @@ from livee2e import receive, receive_first
 
 API = "/live/api/v1/support"
 RATE_PARAM = "live_messaging.support_join_rate_limit"
+PUBLIC_RATE_PARAM = "live_messaging.public_rate_limit"
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +46,15 @@ def agents(server, admin):
             },
         )
         sessions.append(server.session(login))
-    previous = server.call(admin, "ir.config_parameter", "get_param", RATE_PARAM)
-    server.call(admin, "ir.config_parameter", "set_param", RATE_PARAM, "0")
+    previous = {
+        param: server.call(admin, "ir.config_parameter", "get_param", param)
+        for param in (RATE_PARAM, PUBLIC_RATE_PARAM)
+    }
+    for param in previous:
+        server.call(admin, "ir.config_parameter", "set_param", param, "0")
     yield sessions
-    server.call(
-        admin, "ir.config_parameter", "set_param", RATE_PARAM, previous or False
-    )
+    for param, value in previous.items():
+        server.call(admin, "ir.config_parameter", "set_param", param, value or False)
 
 
 def join(server, name, message=None):

@@ -1,15 +1,59 @@
+import hashlib
+import json
 import re
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from ..utils.text import DEFAULT_BODY_MAX_CHARS, sanitize_body
+from ..utils.text import (
+    DEFAULT_BODY_MAX_CHARS,
+    DEFAULT_MAX_DEPTH,
+    InvalidValue,
+    check_json,
+    escape_body,
+    prepare_body,
+    unescape_body,
+)
 
 MESSAGE_KINDS = [("chat", "Chat"), ("event", "Event"), ("system", "System")]
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+PAYLOAD_MAX_BYTES_DEFAULT = 65536
+
+
+class InputError(ValidationError):
+    """A refused value, with the JSON ``path`` of the value at fault (the API
+    answers 422 with it)."""
+
+    # the web client shows it as the validation error it is (not a crash)
+    context = {"exception_class": "odoo.exceptions.ValidationError"}
+
+    def __init__(self, message, path=""):
+        super().__init__(message)
+        self.path = path
+
+
+class IdempotencyMismatch(UserError):
+    """An idempotency key (``client_id``, ``Idempotency-Key``) reused by its
+    author for a different request: the API answers 409
+    ``idempotency_mismatch``."""
+
+    code = "idempotency_mismatch"
+    context = {"exception_class": "odoo.exceptions.UserError"}
+
+
+def request_hash(body, payload):
+    """The fingerprint of a post or publish, kept with its idempotency key: a
+    retry must send the same body and payload."""
+    data = json.dumps(
+        {"body": body or "", "payload": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(data.encode()).hexdigest()
 
 
 class LiveMessage(models.Model):
@@ -33,7 +77,17 @@ class LiveMessage(models.Model):
     )
     seq = fields.Integer("Sequence", required=True, readonly=True)
     kind = fields.Selection(MESSAGE_KINDS, required=True, default="chat", readonly=True)
-    body = fields.Text(readonly=True)
+    body = fields.Text(
+        readonly=True,
+        help="The text as typed, with &, < and > escaped as entities (the API's "
+        "body contract).",
+    )
+    body_text = fields.Text(
+        "Text",
+        compute="_compute_body_text",
+        search="_search_body_text",
+        help="The body as it was typed.",
+    )
     payload = fields.Json(readonly=True)
     author_id = fields.Many2one(
         "res.users", ondelete="set null", index=True, readonly=True
@@ -50,6 +104,11 @@ class LiveMessage(models.Model):
         readonly=True,
         help="Idempotency key given by the client: a retry with the same key by the "
         "same author returns the first message instead of posting twice.",
+    )
+    request_hash = fields.Char(
+        readonly=True,
+        help="Technical: SHA-256 of the body and payload posted with a client id; "
+        "reusing the client id for another request is refused.",
     )
     res_model = fields.Char("Related Model", readonly=True)
     res_id = fields.Many2oneReference(
@@ -81,6 +140,16 @@ class LiveMessage(models.Model):
                 )
             )
 
+    @api.depends("body")
+    def _compute_body_text(self):
+        for message in self:
+            message.body_text = unescape_body(message.body or "")
+
+    def _search_body_text(self, operator, value):
+        if isinstance(value, str):
+            value = escape_body(value)
+        return [("body", operator, value)]
+
     @api.depends("room_id", "topic_id", "seq")
     def _compute_display_name(self):
         for message in self:
@@ -93,30 +162,90 @@ class LiveMessage(models.Model):
 
     @api.model
     def _body_max_chars(self):
-        # sudo: ir.config_parameter - reading a technical limit
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("live_messaging.body_max_chars", DEFAULT_BODY_MAX_CHARS)
-        )
-        try:
-            return max(1, int(value))
-        except ValueError:
-            return DEFAULT_BODY_MAX_CHARS
+        return self._int_param("live_messaging.body_max_chars", DEFAULT_BODY_MAX_CHARS)
 
     @api.model
-    def _sanitize_body(self, body):
-        """The body as safe plain text (see utils/text.py); ValidationError when
-        it is not a string or too long."""
+    def _prepare_body(self, body):
+        """The stored form of a body: the text as typed, with ``&``, ``<``,
+        ``>`` escaped (utils/text.py). ``InputError`` when it is not a string,
+        holds NUL or a lone surrogate, or is too long."""
         max_chars = self._body_max_chars()
         try:
-            return sanitize_body(body, max_chars=max_chars)
+            return prepare_body(body, max_chars=max_chars)
         except TypeError:
-            raise ValidationError(_("A message body must be text.")) from None
-        except ValueError:
-            raise ValidationError(
-                _("A message is at most %s characters long.", max_chars)
+            raise InputError(_("A message body must be text."), "/body") from None
+        except InvalidValue as exc:
+            raise InputError(
+                _("The message body is refused: %s", exc.message), exc.path
             ) from None
+        except ValueError:
+            raise InputError(
+                _("A message is at most %s characters long.", max_chars), "/body"
+            ) from None
+
+    @api.model
+    def _int_param(self, key, default, minimum=1):
+        # sudo: ir.config_parameter - reading a technical limit
+        value = self.env["ir.config_parameter"].sudo().get_param(key, default)
+        try:
+            return max(minimum, int(value))
+        except (TypeError, ValueError):
+            return default
+
+    @api.model
+    def _check_payload(self, payload, path="/payload"):
+        """Raise ``InputError`` for a payload that is not a JSON object, is too
+        big (``live_messaging.payload_max_bytes``), nested too deeply
+        (``live_messaging.payload_max_depth``), or holds NUL, lone surrogates,
+        NaN or infinities. Checked before anything is written: PostgreSQL would
+        refuse some of these with an error, not a message."""
+        if not isinstance(payload, dict):
+            raise InputError(_("A payload must be a JSON object."), path)
+        max_depth = self._int_param(
+            "live_messaging.payload_max_depth", DEFAULT_MAX_DEPTH
+        )
+        try:
+            check_json(payload, max_depth=max_depth, path="" if path == "/" else path)
+        except InvalidValue as exc:
+            raise InputError(
+                _(
+                    "The payload is refused at %(path)s: %(error)s",
+                    path=exc.path or "/",
+                    error=exc.message,
+                ),
+                exc.path,
+            ) from None
+        size = len(json.dumps(payload, separators=(",", ":")).encode())
+        max_bytes = self._int_param(
+            "live_messaging.payload_max_bytes", PAYLOAD_MAX_BYTES_DEFAULT
+        )
+        if size > max_bytes:
+            raise InputError(
+                _(
+                    "This payload is %(size)s bytes; the limit is %(max)s.",
+                    size=size,
+                    max=max_bytes,
+                ),
+                path,
+            )
+        return payload
+
+    @api.model
+    def _check_replay(self, existing, fingerprint):
+        """``existing`` (found by its idempotency key) is returned again only
+        for the same request; another one with the same key is a client bug
+        that must show."""
+        # sudo: live.message - the author's own earlier request, maybe unreadable
+        # through the ORM (an event of a topic they may publish on only)
+        stored = existing.sudo().request_hash
+        if stored and stored != fingerprint:
+            raise IdempotencyMismatch(
+                _(
+                    "This idempotency key (client_id or Idempotency-Key) was "
+                    "already used for a different request."
+                )
+            )
+        return existing
 
     @api.model
     def _check_client_id(self, client_id):
@@ -224,7 +353,10 @@ class LiveMessage(models.Model):
         return [
             {
                 "id": message.id,
-                "seq": message.seq,
+                # events of a record topic are filtered per reader: a shared
+                # numbering would tell how many events one may not see, and
+                # look like losses; they have none (order and resume by id)
+                "seq": None if message.topic_id and message.res_model else message.seq,
                 "room_id": message.room_id.id or None,
                 "topic": message.topic_id.name or None,
                 "kind": message.kind,

@@ -4,6 +4,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from ..utils.text import InvalidValue, check_text
+from .live_message import InputError, request_hash
+
 ROOM_TYPES = [
     ("group", "Group"),
     ("direct", "Direct"),
@@ -198,6 +201,7 @@ class LiveRoom(models.Model):
     )
 
     def write(self, vals):
+        self._check_text_values(vals)
         if not self.env.su and self._PROTECTED_FIELDS.intersection(vals):
             raise AccessError(
                 _(
@@ -215,8 +219,30 @@ class LiveRoom(models.Model):
     # ------------------------------------------------------------------
 
     def _check_live_user(self, users):
+        """Only people who can chat may be in a group or direct room: active
+        internal users of Live Messaging. OdooBot (the superuser), archived,
+        portal and public users are refused."""
         live_group = self.env.ref("live_messaging.group_live_user")
-        not_live = users.filtered(lambda u: live_group not in u.groups_id)
+        bot_partner = self.env.ref("base.partner_root", raise_if_not_found=False)
+        bots = users.filtered(
+            lambda u: u._is_superuser() or (bot_partner and u.partner_id == bot_partner)
+        )
+        if bots:
+            raise ValidationError(
+                _(
+                    "%s is a bot, not a person: nobody can chat with it here.",
+                    ", ".join(bots.mapped("name")),
+                )
+            )
+        archived = users.filtered(lambda u: not u.active)
+        if archived:
+            raise ValidationError(
+                _(
+                    "%(users)s cannot chat: their account is archived.",
+                    users=", ".join(archived.mapped("name")),
+                )
+            )
+        not_live = users.filtered(lambda u: u.share or live_group not in u.groups_id)
         if not_live:
             raise ValidationError(
                 _(
@@ -225,19 +251,68 @@ class LiveRoom(models.Model):
                 )
             )
 
+    def _check_shared_company(self, users):
+        """Group and direct rooms have no company: they are conversations
+        between people. Everybody put in one must share at least one allowed
+        company with the person who adds them, so that nobody meets people of a
+        company they do not work for. (Record rooms take their record's
+        company instead; support rooms have agents and a visitor.)"""
+        if self.env.su:
+            return
+        me = self.env.user
+        strangers = (users - me).filtered(
+            lambda u: not (u.company_ids & me.company_ids)
+        )
+        if strangers:
+            raise ValidationError(
+                _(
+                    "You share no company with %(users)s: you cannot chat with "
+                    "them here.",
+                    users=", ".join(strangers.mapped("name")),
+                )
+            )
+
+    @api.model
+    def _check_text_values(self, vals):
+        """NUL and lone surrogates are refused with the field as ``path``
+        (PostgreSQL would fail on them)."""
+        for field in ("name", "description"):
+            if isinstance(vals.get(field), str):
+                try:
+                    check_text(vals[field], f"/{field}")
+                except InvalidValue as exc:
+                    raise InputError(
+                        _(
+                            "The room's %(field)s is refused: %(error)s",
+                            field=field,
+                            error=exc.message,
+                        ),
+                        exc.path,
+                    ) from None
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_text_values(vals)
+        return super().create(vals_list)
+
     @api.model
     @api.returns("self", lambda room: room.id)
     def live_create_group_room(self, name, user_ids=(), description=False):
         """Create a group room owned by the current user, with ``user_ids`` as the
         other members. Returns the new room."""
         self._check_live_user(self.env.user)
-        name = (name or "").strip()
+        if not isinstance(name, str):
+            raise InputError(_("A room needs a name."), "/name")
+        self._check_text_values({"name": name, "description": description})
+        name = name.strip()
         if not name:
-            raise ValidationError(_("A room needs a name."))
+            raise InputError(_("A room needs a name."), "/name")
         if len(name) > 128:
-            raise ValidationError(_("A room name is at most 128 characters."))
+            raise InputError(_("A room name is at most 128 characters."), "/name")
         users = self.env["res.users"].browse(set(user_ids)).exists() | self.env.user
         self._check_live_user(users)
+        self._check_shared_company(users)
         # sudo: live.room - creation rights are checked above: any live user may
         # open a group room with other live users
         room = self.sudo().create(
@@ -257,13 +332,18 @@ class LiveRoom(models.Model):
             raise ValidationError(_("This user does not exist."))
         if other == me:
             raise ValidationError(_("A direct room needs two different people."))
-        self._check_live_user(me | other)
+        self._check_live_user(me)
         low, high = sorted((me.id, other.id))
         key = f"{low}-{high}"
         # sudo: live.room - direct rooms are found by their key, and the caller is
         # one of the two people of that key
         Room = self.sudo().with_context(active_test=False)
         room = Room.search([("direct_key", "=", key)], limit=1)
+        if not room.active:
+            # an existing conversation stays readable; a new (or revived) one
+            # needs somebody who can chat, in a company of the caller's
+            self._check_live_user(other)
+            self._check_shared_company(other)
         if not room:
             try:
                 with self.env.cr.savepoint():
@@ -352,6 +432,8 @@ class LiveRoom(models.Model):
         self._check_can_manage_members()
         users = self.env["res.users"].browse(set(user_ids)).exists()
         self._check_live_user(users)
+        if self.room_type != "record":
+            self._check_shared_company(users)
         # sudo: live.room.member - checked above that the caller may invite
         self.sudo()._add_members(users)
         return True
@@ -469,14 +551,18 @@ class LiveRoom(models.Model):
         self._check_can_post()
         author = self.env.user if author is None else author
         Message = self.env["live.message"]
-        body = Message._sanitize_body(body)
-        if kind == "chat" and not body:
-            raise ValidationError(_("A message cannot be empty."))
+        body = Message._prepare_body(body)
+        if kind == "chat" and not body.strip():
+            raise InputError(_("A message cannot be empty."), "/body")
+        if payload:
+            Message._check_payload(payload)
+        fingerprint = False
         if client_id:
             client_id = Message._check_client_id(client_id)
+            fingerprint = request_hash(body, payload or None)
             existing = Message._find_by_client_id("room_id", self, author, client_id)
             if existing:
-                return existing
+                return Message._check_replay(existing, fingerprint)
         try:
             with self.env.cr.savepoint():
                 message = self._create_message(
@@ -485,6 +571,7 @@ class LiveRoom(models.Model):
                         "body": body,
                         "payload": payload or None,
                         "client_id": client_id or False,
+                        "request_hash": fingerprint,
                         "author_id": author.id or False,
                         "author_name": author_name or author.name or False,
                         "author_app": author_app or False,
@@ -498,7 +585,7 @@ class LiveRoom(models.Model):
             )
             if not existing:
                 raise
-            return existing
+            return Message._check_replay(existing, fingerprint)
         return message
 
     def _create_message(self, values):

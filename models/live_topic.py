@@ -1,4 +1,3 @@
-import json
 import re
 
 from psycopg2 import IntegrityError
@@ -7,11 +6,14 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
-from ..utils.schema import check_schema, validate_payload
+from ..utils.schema import DEFAULT_TIME_LIMIT, SchemaError, compile_schema
+from ..utils.schema import validate_payload as validate_schema
+from ..utils.text import InvalidValue, check_text
+from .live_message import InputError, request_hash
 
 TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 TOPIC_NAME_MAX = 128
-PAYLOAD_MAX_BYTES_DEFAULT = 65536
+SCHEMA_TIME_LIMIT_PARAM = "live_messaging.schema_time_limit_ms"
 ACCESS_MODES = [
     ("users", "All Live Messaging users"),
     ("restricted", "Listed groups and users only"),
@@ -114,17 +116,43 @@ class LiveTopic(models.Model):
 
     @api.constrains("json_schema")
     def _check_json_schema(self):
+        """A schema is refused unless it can be used safely: valid, resolving
+        every ``$ref`` within itself (nothing is ever fetched), without loops,
+        and with patterns RE2 can match in linear time (utils/schema.py)."""
         for topic in self.filtered("json_schema"):
             try:
-                check_schema(json.loads(topic.json_schema))
-            except ValueError as exc:
-                raise ValidationError(
+                compile_schema(topic.json_schema)
+            except SchemaError as exc:
+                raise InputError(
                     _(
-                        "The JSON Schema of %(topic)s is invalid: %(error)s",
+                        "The JSON Schema of %(topic)s is refused: %(error)s",
                         topic=topic.name,
                         error=exc,
-                    )
+                    ),
+                    exc.path,
                 ) from None
+
+    @api.model
+    def _check_text_values(self, vals):
+        for field in ("name", "description", "json_schema"):
+            if isinstance(vals.get(field), str):
+                try:
+                    check_text(vals[field], f"/{field}")
+                except InvalidValue as exc:
+                    raise InputError(
+                        _(
+                            "The topic's %(field)s is refused: %(error)s",
+                            field=field,
+                            error=exc.message,
+                        ),
+                        exc.path,
+                    ) from None
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_text_values(vals)
+        return super().create(vals_list)
 
     @api.constrains("res_model")
     def _check_res_model(self):
@@ -133,6 +161,7 @@ class LiveTopic(models.Model):
                 raise ValidationError(_("Unknown model %s.", topic.res_model))
 
     def write(self, vals):
+        self._check_text_values(vals)
         result = super().write(vals)
         if vals.keys() & {"name", "res_model", "active"}:
             # whether record changes are collected for the topic's model depends
@@ -251,36 +280,20 @@ class LiveTopic(models.Model):
     # Publishing
     # ------------------------------------------------------------------
 
-    def _payload_max_bytes(self):
-        # sudo: ir.config_parameter - reading a technical limit
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("live_messaging.payload_max_bytes", PAYLOAD_MAX_BYTES_DEFAULT)
-        )
-        try:
-            return max(1, int(value))
-        except ValueError:
-            return PAYLOAD_MAX_BYTES_DEFAULT
-
     def _validate_payload(self, payload):
         """Raise ValidationError for a payload that is not a JSON object, is too
-        big, or does not match the topic's schema (PayloadSchemaError, with the
-        failing path)."""
+        big or too deep, holds text PostgreSQL cannot store (``InputError``, with
+        the failing path), or does not match the topic's schema
+        (``PayloadSchemaError``, with the failing path). The schema check stops
+        after ``live_messaging.schema_time_limit_ms`` (1000)."""
         self.ensure_one()
-        if not isinstance(payload, dict):
-            raise ValidationError(_("An event payload must be a JSON object."))
-        size = len(json.dumps(payload, separators=(",", ":")).encode())
-        if size > self._payload_max_bytes():
-            raise ValidationError(
-                _(
-                    "This event payload is %(size)s bytes; the limit is %(max)s.",
-                    size=size,
-                    max=self._payload_max_bytes(),
-                )
-            )
+        Message = self.env["live.message"]
+        Message._check_payload(payload, path="")
         if self.json_schema:
-            validate_payload(json.loads(self.json_schema), payload)
+            limit = Message._int_param(
+                SCHEMA_TIME_LIMIT_PARAM, int(DEFAULT_TIME_LIMIT * 1000)
+            )
+            validate_schema(self.json_schema, payload, time_limit=limit / 1000)
 
     def live_publish(self, payload, client_id=False):
         """Publish one event as the current user; returns its formatted dict."""
@@ -298,15 +311,19 @@ class LiveTopic(models.Model):
         self._validate_payload(payload)
         Message = self.env["live.message"]
         author = self.env.user
+        body = Message._prepare_body(body) or False
+        fingerprint = False
         if client_id:
             client_id = Message._check_client_id(client_id)
+            fingerprint = request_hash(body, payload)
             existing = Message._find_by_client_id("topic_id", self, author, client_id)
             if existing:
-                return existing
+                return Message._check_replay(existing, fingerprint)
         values = {
             "payload": payload,
-            "body": body or False,
+            "body": body,
             "client_id": client_id or False,
+            "request_hash": fingerprint,
             "res_id": res_id or False,
             "author_id": author.id,
             "author_name": author.name,
@@ -322,7 +339,7 @@ class LiveTopic(models.Model):
             )
             if not existing:
                 raise
-            return existing
+            return Message._check_replay(existing, fingerprint)
 
     def _store_events(self, values_list):
         """Store events (already checked) with consecutive sequence numbers, and
@@ -374,7 +391,7 @@ class LiveTopic(models.Model):
             if visible:
                 user._bus_send(
                     "live_messaging/events",
-                    {"topic": self.name, "events": visible._format()},
+                    {"topic": self.name, "filtered": True, "events": visible._format()},
                 )
 
     def live_fetch_events(self, before=None, after=None, limit=None):
@@ -420,7 +437,9 @@ class LiveTopic(models.Model):
                 "id": topic.id,
                 "name": topic.name,
                 "description": topic.description or "",
-                "last_seq": topic.last_seq,
+                # a record topic is filtered per reader: no shared numbering
+                "last_seq": None if topic.res_model else topic.last_seq,
+                "filtered": bool(topic.res_model),
                 "subscribed": topic.is_subscribed,
                 "can_publish": topic.can_publish,
                 "can_subscribe": topic._can_subscribe(),

@@ -250,9 +250,9 @@ class LiveSupportMixin:
         cls.agent_sam = new_test_user(cls.env, "lm_sam", agent, name="Sam Agent")
         cls.agent_tess = new_test_user(cls.env, "lm_tess", agent, name="Tess Agent")
         # a free hand for the tests' joins from the same address
-        cls.env["ir.config_parameter"].sudo().set_param(
-            "live_messaging.support_join_rate_limit", "0"
-        )
+        ICP = cls.env["ir.config_parameter"].sudo()
+        ICP.set_param("live_messaging.support_join_rate_limit", "0")
+        ICP.set_param("live_messaging.public_rate_limit", "0")
 
     def visitor_join(self, name="Vic", message=None, ip="10.0.0.1"):
         """A visitor joins: ``(session, token)``."""

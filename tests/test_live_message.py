@@ -1,5 +1,11 @@
+import importlib.util
+from pathlib import Path
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
+
+from odoo.addons.live_messaging.models.live_message import IdempotencyMismatch
+from odoo.addons.live_messaging.utils.text import unescape_body
 
 from .common import LiveCase
 
@@ -93,24 +99,25 @@ class TestLiveMessage(LiveCase):
         formatted = {r["id"]: r["unread"] for r in rooms._format()}
         self.assertEqual(formatted, {self.room.id: 1, other.id: 2})
 
-    def test_sanitising(self):
+    def test_body_contract(self):
+        """The text as typed, with &, < and > escaped; nothing else changed."""
         cases = {
-            "<script>alert(1)</script>Hi": "Hi",
-            "<b>bold</b> and <i>it</i>": "bold and it",
-            "<img src=x onerror=alert(1)>": "",
-            "<<b>img src=x onerror=alert(1)>ok": "ok",
-            "a < b and c > d": "a < b and c > d",
-            "I <3 it": "I <3 it",
-            "  padded\r\nlines\x00\x07  ": "padded\nlines",
-            "\u202eevil": "evil",
+            "<script>alert(1)</script>Hi": "&lt;script&gt;alert(1)&lt;/script&gt;Hi",
+            "<img src=x onerror=alert(1)": "&lt;img src=x onerror=alert(1)",
+            "&lt;b&gt; typed as is": "&amp;lt;b&amp;gt; typed as is",
+            "a<b": "a&lt;b",
+            "I <3 it & more": "I &lt;3 it &amp; more",
+            "  padded\r\nlines\x07  ": "  padded\r\nlines\x07  ",
+            "\u202eright to left, e\u0301": "\u202eright to left, e\u0301",
         }
         for raw, expected in cases.items():
             with self.subTest(raw=raw):
-                if not expected:
-                    with self.assertRaises(ValidationError):
-                        self.post(self.user_alice, raw)
-                    continue
-                self.assertEqual(self.post(self.user_alice, raw).body, expected)
+                message = self.post(self.user_alice, raw)
+                self.assertEqual(message.body, expected)
+                self.assertEqual(message._format()[0]["body"], expected)
+                # what a text client shows: exactly what was typed
+                self.assertEqual(unescape_body(message.body), raw)
+                self.assertEqual(message.body_text, raw)
 
     def test_bad_bodies_lose_nothing(self):
         self.post(self.user_alice, "kept")
@@ -126,8 +133,14 @@ class TestLiveMessage(LiveCase):
 
     def test_idempotent_client_id(self):
         first = self.post(self.user_alice, "once", client_id="c-1")
-        again = self.post(self.user_alice, "once (retry)", client_id="c-1")
+        again = self.post(self.user_alice, "once", client_id="c-1")
         self.assertEqual(first, again)
+        self.assertEqual(self.room.last_seq, 1)
+        # the same key for another message is a client bug: it shows
+        with self.assertRaises(IdempotencyMismatch):
+            self.post(self.user_alice, "once (edited)", client_id="c-1")
+        with self.assertRaises(IdempotencyMismatch):
+            self.post(self.user_alice, "once", client_id="c-1", payload={"a": 1})
         self.assertEqual(self.room.last_seq, 1)
         # another author's key is another message
         other = self.post(self.user_bob, "mine", client_id="c-1")
@@ -148,3 +161,23 @@ class TestLiveMessage(LiveCase):
         with self.assertRaises(UserError):
             self.post(self.user_alice, "archived")
         self.assertEqual(self.room.last_seq, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestBodyMigration(LiveCase):
+    """18.0.1.1.0: bodies stored before the body contract are escaped once."""
+
+    def test_stored_bodies_follow_the_contract(self):
+        message = self.room.with_user(self.user_alice)._post_message("placeholder")
+        old = "a < b & c > d, <3"  # as the former sanitiser left it
+        self.env.cr.execute(
+            "UPDATE live_message SET body = %s WHERE id = %s", [old, message.id]
+        )
+        path = Path(__file__).parent.parent / "migrations/18.0.1.1.0/post-migration.py"
+        spec = importlib.util.spec_from_file_location("live_migration", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        message.invalidate_recordset(["body"])
+        self.assertEqual(message.body, "a &lt; b &amp; c &gt; d, &lt;3")
+        self.assertEqual(message.body_text, old)

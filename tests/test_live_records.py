@@ -369,7 +369,10 @@ class TestLiveRecordTopicEvents(LiveRecordsCase):
         order.action_confirm()
         self.commit()
         [updated] = self.events_to(self.user_alice)
-        self.assertEqual(updated["seq"], created["seq"] + 1)
+        # filtered per reader: no shared numbering (it would tell how many
+        # events of others' orders happened), ordered by id
+        self.assertIsNone(updated["seq"])
+        self.assertGreater(updated["id"], created["id"])
         payload = updated["payload"]
         self.assertEqual(payload["op"], "updated")
         self.assertEqual(payload["state"], "sale")
@@ -377,6 +380,35 @@ class TestLiveRecordTopicEvents(LiveRecordsCase):
         self.assertGreater(payload["amount_total"], 0)
         self.assertTrue({"state", "amount_total"} <= set(payload["changed"]))
         self.assertEqual(updated["author"]["id"], self.env.uid)
+
+    def test_filtered_stream_leaks_no_numbering(self):
+        """Issue 11, item 6: a salesperson who sees only their own orders must
+        neither learn how many events happened on the others' orders, nor see
+        gaps they would try to fill: filtered topics have no shared numbering
+        (seq null, a documented flag), in pushes, history and the topic."""
+        self.order()
+        self.order(user=self.user_bob)
+        self.order(user=self.user_bob)
+        self.order()
+        self.commit()
+        pushed = self.pushed(self.user_alice.partner_id, EVENTS)
+        self.assertTrue(all(p["filtered"] for p in pushed))
+        events = [e for p in pushed for e in p["events"]]
+        self.assertEqual(len(events), 2)
+        self.assertEqual([e["seq"] for e in events], [None, None])
+        self.assertEqual(events, sorted(events, key=lambda e: e["id"]))
+        topic = self.topic.with_user(self.user_alice)
+        page = topic.live_fetch_events()
+        self.assertEqual([e["seq"] for e in page["messages"]], [None, None])
+        [formatted] = topic._format()
+        self.assertTrue(formatted["filtered"])
+        self.assertIsNone(formatted["last_seq"])
+        # an unfiltered topic keeps its gapless numbering
+        plain = self.env["live.topic"].create(
+            {"name": "plain", "publish_access": "users"}
+        )
+        self.assertEqual(plain.with_user(self.user_alice).live_publish({})["seq"], 1)
+        self.assertFalse(plain._format()[0]["filtered"])
 
     def test_deleted_order_event_and_history(self):
         """The deletion event reaches who could read the order when it was
@@ -426,8 +458,9 @@ class TestLiveRecordTopicEvents(LiveRecordsCase):
         self.commit()
         pushed = self.pushed(self.user_sam.partner_id, EVENTS)
         self.assertEqual([len(p["events"]) for p in pushed], [100, 50])
-        seqs = [e["seq"] for p in pushed for e in p["events"]]
-        self.assertEqual(seqs, list(range(seqs[0], seqs[0] + 150)))
+        self.assertEqual({e["seq"] for p in pushed for e in p["events"]}, {None})
+        ids = [e["id"] for p in pushed for e in p["events"]]
+        self.assertEqual(ids, sorted(ids))
         self.assertEqual(
             sorted(e["res_id"] for p in pushed for e in p["events"]), orders.ids
         )

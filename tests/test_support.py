@@ -40,7 +40,7 @@ class TestLiveSupport(LiveSupportMixin, LiveCase):
         self.assertIn(session.id, [q["id"] for q in queue])
 
     def test_join_validates_the_name(self):
-        for name in ("", "   ", "<b></b>", "x" * 65, 42, None):
+        for name in ("", "   ", "x\x00y", "x\ud800y", "x" * 65, 42, None):
             with self.subTest(name=name), self.assertRaises(ValidationError):
                 self.visitor_join(name)
 

@@ -341,6 +341,8 @@ def ensure_test_requirements(opts):
         "pylint_odoo",
         "openapi_spec_validator",
         "schemathesis",
+        "re2",
+        "hypothesis",
     ):
         probe = subprocess.run(
             [sys.executable, "-c", f"import {module}"], capture_output=True

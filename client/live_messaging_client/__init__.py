@@ -8,7 +8,7 @@ for delivery in client.listen(topics=["shop/42"]):
     print(delivery.target, delivery.seq, delivery.data["payload"])
 """
 
-from .client import ApiError, AuthError, Client, new_client_id
+from .client import ApiError, AuthError, Client, new_client_id, unescape_body
 from .listen import Delivery, Listener
 
 __version__ = "1.0.0"
@@ -19,4 +19,5 @@ __all__ = [
     "Delivery",
     "Listener",
     "new_client_id",
+    "unescape_body",
 ]

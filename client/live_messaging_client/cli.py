@@ -12,10 +12,13 @@ import os
 import signal
 import sys
 
-from .client import ApiError, AuthError, Client
+from .client import ApiError, AuthError, Client, unescape_body
 
 
 def _print(data):
+    if isinstance(data, dict) and isinstance(data.get("body"), str):
+        # a message: its text as typed, beside the body as the API sends it
+        data = {**data, "text": unescape_body(data["body"])}
     print(json.dumps(data, ensure_ascii=False), flush=True)
 
 

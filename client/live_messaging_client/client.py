@@ -1,6 +1,7 @@
 """HTTP side of the client: one method per route of ``/live/api/v1``."""
 
 import random
+import re
 import time
 import uuid
 from urllib.parse import quote
@@ -33,6 +34,18 @@ class AuthError(ApiError):
 def new_client_id():
     """A fresh idempotency key."""
     return uuid.uuid4().hex
+
+
+_ENTITY_RE = re.compile("&(amp|lt|gt);")
+_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def unescape_body(body):
+    """What was typed, from a message's ``body``: the API sends bodies with
+    ``&``, ``<`` and ``>`` escaped as entities (and nothing else changed), so
+    that they are safe in HTML as they are. One pass: a typed ``&lt;`` comes
+    back as ``&lt;``."""
+    return _ENTITY_RE.sub(lambda match: _UNESCAPED[match.group(1)], body or "")
 
 
 class Client:
@@ -184,7 +197,10 @@ class Client:
         return self.request("POST", "/rooms", json=body, retry=True)[1]
 
     def post(self, room_id, body, *, client_id=None, payload=None):
-        """Post a message; retried safely (same ``client_id``)."""
+        """Post a message (``body``: the text as typed; the answer's ``body``
+        is escaped, see ``unescape_body``); retried safely (same
+        ``client_id``: reusing one for another message is a 409
+        ``idempotency_mismatch``)."""
         data = {"body": body, "client_id": client_id or new_client_id()}
         if payload is not None:
             data["payload"] = payload

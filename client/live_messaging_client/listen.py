@@ -7,6 +7,10 @@ and a socket can drop at any time, so the listener does not rely on it alone:
 - every room message and topic event carries ``seq``, its number in its room
   or topic (1, 2, 3... without gaps). The listener keeps, per room and topic,
   the id and ``seq`` of the last item it delivered;
+- except events of *filtered* topics (record topics: each reader gets only the
+  events of records they may read): their ``seq`` is ``null``, there is no gap
+  to detect, and they are ordered, deduplicated and resumed by id (events of
+  one topic are committed in id order);
 - after each (re)connection, and whenever a ``seq`` jumps, it fills the gap
   from the history endpoints (``after=<last id>``);
 - it delivers an item only if its ``seq`` is above the last one delivered,
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 
 import websocket
 
-from .client import ApiError, AuthError
+from .client import ApiError, AuthError, unescape_body
 
 _logger = logging.getLogger(__name__)
 
@@ -51,7 +55,14 @@ class Delivery:
 
     @property
     def seq(self):
+        """The item's number in its room or topic; ``None`` for the events of
+        a filtered topic."""
         return self.data["seq"]
+
+    @property
+    def text(self):
+        """The body as typed (bodies come escaped: see ``unescape_body``)."""
+        return unescape_body(self.data.get("body"))
 
 
 class _Cursor:
@@ -282,12 +293,12 @@ class Listener:
         cursor = self.cursors.get(key)
         if cursor is None:
             return
-        for item in sorted(items, key=lambda i: i["seq"]):
-            if item["seq"] <= cursor.seq:
+        for item in sorted(items, key=_order):
+            if not _is_after(item, cursor):
                 continue  # delivered already
-            if item["seq"] > cursor.seq + 1:
+            if _is_gap(item, cursor):
                 yield from self._fill(key)
-                if item["seq"] <= cursor.seq:
+                if not _is_after(item, cursor):
                     continue
             yield from self._deliver(key, item)
 
@@ -306,12 +317,32 @@ class Listener:
             else self.client.iter_history(target, after=cursor.id)
         )
         for item in items:
-            if item["seq"] > cursor.seq:
+            if _is_after(item, cursor):
                 yield from self._deliver(key, item)
 
     def _fill_all(self):
         for key in list(self.cursors):
             yield from self._fill(key)
+
+
+def _order(item):
+    return item["id"] if item["seq"] is None else item["seq"]
+
+
+def _is_after(item, cursor):
+    """Whether ``item`` comes after the last one delivered: by ``seq``, or by
+    id on a filtered topic (no ``seq``)."""
+    if item["seq"] is None or cursor.seq is None:
+        return item["id"] > cursor.id
+    return item["seq"] > cursor.seq
+
+
+def _is_gap(item, cursor):
+    """Whether items were missed before ``item``: only numbered streams tell
+    (a filtered topic's numbering is per reader: it has none)."""
+    if item["seq"] is None or cursor.seq is None:
+        return False
+    return item["seq"] > cursor.seq + 1
 
 
 class _Closed(websocket.WebSocketException):

@@ -6,15 +6,17 @@ browser session cookie is accepted too. Each request then runs as that user,
 with their access rights and record rules."""
 
 import json
-import math
 import re
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from odoo import _
 from odoo.http import request
+
+from odoo.addons.live_messaging.utils.text import (
+    DEFAULT_MAX_DEPTH,
+    InvalidValue,
+    check_json,
+)
 
 from .errors import ApiError
 
@@ -25,6 +27,7 @@ JSON_MIMETYPE = "application/json"
 PARAM_MAX_BODY = "live_messaging.api_max_body_bytes"
 PARAM_RATE = "live_messaging.api_rate_limit"
 PARAM_BURST = "live_messaging.api_rate_burst"
+PARAM_MAX_DEPTH = "live_messaging.payload_max_depth"
 DEFAULT_MAX_BODY = 16384
 DEFAULT_RATE = 600  # requests per minute and per key (or per session user)
 DEFAULT_BURST = 120  # requests allowed at once on top of the steady rate
@@ -89,12 +92,12 @@ def authenticate():
 
 
 # ----------------------------------------------------------------------
-# Rate limit: a token bucket per key (or per user for browser sessions)
+# Rate limits: token buckets in PostgreSQL (models/live_rate_limit.py), shared
+# by every worker and node
 # ----------------------------------------------------------------------
 
-_BUCKETS = OrderedDict()  # (db, who) -> (tokens, monotonic time)
-_BUCKETS_MAX = 10000
-_BUCKETS_LOCK = threading.Lock()
+PARAM_PUBLIC_RATE = "live_messaging.public_rate_limit"
+DEFAULT_PUBLIC_RATE = 300  # requests per minute and per address, public routes
 
 
 def _int_param(key, default, minimum=0):
@@ -106,34 +109,42 @@ def _int_param(key, default, minimum=0):
         return default
 
 
+def _spend(key, per_minute, burst):
+    # Odoo runs a request again after a serialization failure: count it once
+    counted = getattr(request, "_live_rate_counted", None)
+    if counted is None:
+        counted = request._live_rate_counted = {}
+    if key not in counted:
+        counted[key] = request.env["live.rate.limit"]._hit(key, per_minute, burst)
+    retry_after = counted[key]
+    if retry_after:
+        raise ApiError(
+            429,
+            _("Too many requests: retry in %s seconds.", retry_after),
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
 def check_rate(caller):
     """Spend one request of the caller's budget, or raise 429 with
-    ``Retry-After``. ``live_messaging.api_rate_limit`` requests per minute
-    (0 disables the limit), bursts of ``live_messaging.api_rate_burst``. The
-    buckets live in the server process: with several workers, each worker
-    counts on its own."""
+    ``Retry-After``: ``live_messaging.api_rate_limit`` requests per minute and
+    per key (per user for browser sessions; 0 disables the limit), in bursts
+    of up to ``live_messaging.api_rate_burst``, counted in the database (all
+    workers and nodes together)."""
     rate = _int_param(PARAM_RATE, DEFAULT_RATE)
-    if not rate:
-        return
-    burst = _int_param(PARAM_BURST, DEFAULT_BURST, minimum=1)
-    per_second = rate / 60.0
-    bucket_key = (request.env.cr.dbname, caller.rate_key)
-    now = time.monotonic()
-    with _BUCKETS_LOCK:
-        tokens, updated = _BUCKETS.get(bucket_key, (float(burst), now))
-        tokens = min(float(burst), tokens + (now - updated) * per_second)
-        if tokens < 1:
-            _BUCKETS[bucket_key] = (tokens, now)
-            retry_after = max(1, math.ceil((1 - tokens) / per_second))
-            raise ApiError(
-                429,
-                _("Too many requests: retry in %s seconds.", retry_after),
-                headers={"Retry-After": str(retry_after)},
-            )
-        _BUCKETS[bucket_key] = (tokens - 1, now)
-        _BUCKETS.move_to_end(bucket_key)
-        while len(_BUCKETS) > _BUCKETS_MAX:
-            _BUCKETS.popitem(last=False)
+    if rate:
+        burst = _int_param(PARAM_BURST, DEFAULT_BURST, minimum=1)
+        _spend(f"api:{caller.rate_key}", rate, burst)
+
+
+def check_public_rate():
+    """The public routes (visitors, the OpenAPI document): at most
+    ``live_messaging.public_rate_limit`` requests per minute and per address
+    (0 disables the limit), in bursts of a fifth of it; 429 beyond."""
+    rate = _int_param(PARAM_PUBLIC_RATE, DEFAULT_PUBLIC_RATE)
+    if rate:
+        address = request.httprequest.remote_addr or "?"
+        _spend(f"public:{address}", rate, max(10, rate // 5))
 
 
 # ----------------------------------------------------------------------
@@ -190,9 +201,26 @@ def read_json_body(caller):
     if not data.strip():
         return None
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        body = json.loads(data, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(400, _("The request body is not valid JSON.")) from None
+    # lone surrogates and NUL are valid JSON escapes, but no text PostgreSQL
+    # stores; the depth is bounded before anything walks the body recursively
+    # (the body may wrap a payload: one level more than a payload)
+    max_depth = _int_param(PARAM_MAX_DEPTH, DEFAULT_MAX_DEPTH, minimum=1) + 1
+    try:
+        check_json(body, max_depth=max_depth)
+    except InvalidValue as exc:
+        raise ApiError(
+            400,
+            _(
+                "The request body is refused at %(path)s: %(error)s",
+                path=exc.path or "/",
+                error=exc.message,
+            ),
+            path=exc.path,
+        ) from None
+    return body
 
 
 def _reject_constant(name):

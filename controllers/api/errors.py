@@ -19,6 +19,7 @@ from odoo.exceptions import (
 )
 from odoo.http import request
 
+from odoo.addons.live_messaging.models.live_message import IdempotencyMismatch
 from odoo.addons.live_messaging.models.support.live_support_session import (
     SupportError,
 )
@@ -98,13 +99,16 @@ def to_api_error(exc):
             headers=headers,
         )
     if isinstance(exc, PayloadSchemaError):
-        return ApiError(422, exc.args[0], code="schema_mismatch", path=exc.path)
+        return ApiError(422, exc.args[0], code=exc.code, path=exc.path)
+    if isinstance(exc, IdempotencyMismatch):
+        return ApiError(409, exc.args[0], code=exc.code)
     if isinstance(exc, (AccessError, AccessDenied)):
         return ApiError(403, exc.args[0] if exc.args else _("Access denied."))
     if isinstance(exc, MissingError):
         return ApiError(404, exc.args[0])
     if isinstance(exc, ValidationError):
-        return ApiError(422, exc.args[0])
+        # InputError names the value at fault
+        return ApiError(422, exc.args[0], path=getattr(exc, "path", None))
     if isinstance(exc, UserError):
         # the request is fine, the state of things forbids it (archived room...)
         return ApiError(409, exc.args[0])

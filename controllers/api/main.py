@@ -287,7 +287,9 @@ class LiveApiController(http.Controller):
         operation = methods.get(method) or methods.get("GET")
         try:
             caller = None
-            if not operation.public:
+            if operation.public:
+                auth.check_public_rate()
+            else:
                 caller = auth.authenticate()
                 auth.check_rate(caller)
             body = None

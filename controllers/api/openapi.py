@@ -43,6 +43,18 @@ def _nullable(schema):
 ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 CURSOR = {"type": "integer", "minimum": 0, "maximum": ID_MAX}
 VISITOR_TOKEN = {"type": "string", "minLength": 1, "maxLength": 128}
+BODY_CONTRACT = (
+    "Bodies follow one contract, as Slack's API: the text as typed, with `&`, "
+    "`<` and `>` escaped as `&amp;`, `&lt;` and `&gt;`; nothing else is "
+    "stripped or changed. A body is therefore safe to put into HTML as it is, "
+    "and a text client unescapes those three entities (in one pass) to show "
+    "exactly what was typed. Send the text as typed: the server escapes it."
+)
+TEXT_RULES = (
+    "Text anywhere in a request (bodies, names, payload keys and values) may "
+    "not contain NUL (U+0000) or lone surrogates: 400 with the `path` of the "
+    "value."
+)
 
 SCHEMAS = {
     "Error": {
@@ -58,7 +70,8 @@ SCHEMAS = {
                         "description": "Stable machine-readable code: bad_request, "
                         "unauthorized, forbidden, not_found, method_not_allowed, "
                         "conflict, payload_too_large, unsupported_media_type, "
-                        "unprocessable, schema_mismatch, upgrade_required, "
+                        "unprocessable, schema_mismatch, schema_invalid, "
+                        "schema_timeout, idempotency_mismatch, upgrade_required, "
                         "rate_limited, internal_error.",
                     },
                     "message": {"type": "string"},
@@ -165,15 +178,20 @@ SCHEMAS = {
         "required": ["id", "seq", "kind", "body", "author", "create_date"],
         "properties": {
             "id": {"type": "integer"},
-            "seq": {
-                "type": "integer",
-                "description": "Number within its room or topic: 1, 2, 3... "
-                "without gaps.",
-            },
+            "seq": _nullable(
+                {
+                    "type": "integer",
+                    "description": "Number within its room or topic: 1, 2, 3... "
+                    "without gaps. null for the events of a filtered topic "
+                    "(a record topic, `filtered` true): each reader gets only "
+                    "the events of records they may read, so there is no shared "
+                    "numbering and no gap to chase; order and resume by `id`.",
+                }
+            ),
             "room_id": _nullable({"type": "integer"}),
             "topic": _nullable({"type": "string"}),
             "kind": {"type": "string", "enum": ["chat", "event", "system"]},
-            "body": {"type": "string"},
+            "body": {"type": "string", "description": BODY_CONTRACT},
             "payload": {"description": "JSON data (any JSON value), or null."},
             "author": _ref("Author"),
             "client_id": _nullable({"type": "string"}),
@@ -199,14 +217,24 @@ SCHEMAS = {
         "type": "object",
         "required": ["body"],
         "properties": {
-            "body": {"type": "string", "description": "Plain text."},
+            "body": {
+                "type": "string",
+                "description": "The text as typed (stored and returned escaped: "
+                "see Message.body).",
+            },
             "client_id": {
                 "type": "string",
                 "pattern": CLIENT_ID_PATTERN,
                 "description": "Idempotency key: a retry with the same value "
-                "returns the first message (200) instead of posting twice.",
+                "and the same body and payload returns the first message (200) "
+                "instead of posting twice; the same value with another body or "
+                "payload is 409 idempotency_mismatch.",
             },
-            "payload": {"type": "object", "description": "Optional JSON data."},
+            "payload": {
+                "type": "object",
+                "description": "Optional JSON data (the limits of event payloads "
+                "apply).",
+            },
         },
     },
     "MarkRead": {
@@ -247,7 +275,18 @@ SCHEMAS = {
             "id": {"type": "integer"},
             "name": {"type": "string"},
             "description": {"type": "string"},
-            "last_seq": {"type": "integer"},
+            "last_seq": _nullable(
+                {
+                    "type": "integer",
+                    "description": "seq of the last event; null when filtered.",
+                }
+            ),
+            "filtered": {
+                "type": "boolean",
+                "description": "Events are filtered per reader (a record topic): "
+                "they carry no seq (null), clients order and resume them by id "
+                "and never look for gaps.",
+            },
             "subscribed": {"type": "boolean"},
             "can_publish": {"type": "boolean"},
             "can_subscribe": {"type": "boolean"},
@@ -291,11 +330,17 @@ SCHEMAS = {
         "required": ["body"],
         "properties": {
             "token": VISITOR_TOKEN,
-            "body": {"type": "string", "minLength": 1},
+            "body": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The text as typed (see Message.body).",
+            },
             "client_id": {
                 "type": "string",
                 "pattern": CLIENT_ID_PATTERN,
-                "description": "Idempotency key: a retry returns the first message.",
+                "description": "Idempotency key: a retry returns the first "
+                "message; another body with the same key is 409 "
+                "idempotency_mismatch.",
             },
         },
     },
@@ -421,7 +466,8 @@ PARAMETERS = {
         "name": "Idempotency-Key",
         "in": "header",
         "description": "Makes retries safe: a publish with a key already used "
-        "by the same user on the topic returns the first event (200).",
+        "by the same user on the topic returns the first event (200); the same "
+        "key with a different payload is 409 idempotency_mismatch.",
         "schema": {"type": "string", "pattern": CLIENT_ID_PATTERN},
     },
 }
@@ -528,7 +574,7 @@ OPERATIONS = (
             201: ("The event was published.", "Message"),
             200: ("Replay: the event first published with this key.", "Message"),
         },
-        errors=(403, 404, 422),
+        errors=(403, 404, 409, 422),
         parameters=("topic", "idempotency_key"),
         body="EventPayload",
         body_required=True,
@@ -705,11 +751,14 @@ ERROR_DESCRIPTIONS = {
     403: "Not allowed (not a member, not on the topic's access list...).",
     404: "No such room or topic (or path).",
     409: "Conflicts with the current state (archived room, visitor already "
-    "taken by another agent: code already_taken...).",
+    "taken by another agent: code already_taken; an idempotency key reused "
+    "for a different request: code idempotency_mismatch...).",
     410: "Gone: the support chat expired (code expired).",
     413: "Request body over the configured limit.",
     415: "The body is not application/json.",
-    422: "Well-formed but refused; a topic schema mismatch names the failing path.",
+    422: "Well-formed but refused, with the `path` of the value at fault: a "
+    "topic schema mismatch (schema_mismatch), a topic schema that cannot be "
+    "used (schema_invalid) or took too long to check (schema_timeout).",
     426: "Not a websocket handshake.",
     429: "Rate limit reached; retry after Retry-After seconds.",
 }
@@ -738,8 +787,10 @@ def operations_by_path():
 
 def error_statuses(operation):
     statuses = set(operation.errors)
+    # every route is rate-limited (per key, or per address when public)
+    statuses.add(429)
     if not operation.public:
-        statuses |= {401, 429}
+        statuses.add(401)
     if operation.body or operation.method not in ("GET", "HEAD"):
         statuses |= {400, 413, 415}
     if operation.parameters:
@@ -818,7 +869,14 @@ def build_document(server_url=None):
             "description": "Rooms, messages and topics of Odoo's Live Messaging "
             "for external apps. Authenticate with an Odoo API key of a user "
             "(`Authorization: Bearer <key>`); each call has that user's rights. "
-            'Errors are `{"error": {"code", "message"}}`.',
+            'Errors are `{"error": {"code", "message", "path"?}}`. '
+            + BODY_CONTRACT
+            + " "
+            + TEXT_RULES
+            + " JSON bodies and payloads are nested at most "
+            "`live_messaging.payload_max_depth` levels (32). Every route is "
+            "rate-limited (429 with Retry-After): per API key, or per address "
+            "for the public routes.",
         },
         "servers": [{"url": (server_url or "").rstrip("/") + BASE_PATH}],
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],

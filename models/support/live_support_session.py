@@ -4,15 +4,18 @@ import secrets
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ...utils.text import sanitize_body
+from ...utils.text import InvalidValue, check_text, unescape_body
+from ..live_message import InputError
 
 EXPIRY_PARAM = "live_messaging.support_expiry_seconds"
 EXPIRY_DEFAULT = 120
 JOIN_RATE_PARAM = "live_messaging.support_join_rate_limit"
 JOIN_RATE_DEFAULT = 5  # joins per address and minute; 0 disables
+TYPING_RATE_PARAM = "live_messaging.support_typing_rate_limit"
+TYPING_RATE_DEFAULT = 40  # typing notifications per chat and minute; 0 disables
 HEARTBEAT_PARAM = "live_messaging.support_heartbeat_timeout"
 HEARTBEAT_DEFAULT = 60  # seconds without heartbeat before a visitor has left
 TOKEN_PREFIX_LEN = 8
@@ -75,7 +78,16 @@ class LiveSupportSession(models.Model):
     last_activity = fields.Datetime(readonly=True, default=fields.Datetime.now)
     visitor_last_seen = fields.Datetime(readonly=True, default=fields.Datetime.now)
     visitor_present = fields.Boolean(readonly=True, default=True)
-    first_message = fields.Text(readonly=True)
+    first_message = fields.Text(
+        "First Message Body",
+        readonly=True,
+        help="Body of the visitor's first message (escaped: the body contract).",
+    )
+    first_message_text = fields.Text(
+        "First Message",
+        compute="_compute_first_message_text",
+        help="The visitor's first message as typed.",
+    )
     visitor_ip = fields.Char("Visitor Address", readonly=True, index=True)
     waiting_time = fields.Float(
         "Waiting Time (min)",
@@ -85,6 +97,11 @@ class LiveSupportSession(models.Model):
     )
     message_ids = fields.One2many(related="room_id.message_ids", string="Transcript")
     message_count = fields.Integer(related="room_id.last_seq", string="Messages")
+
+    @api.depends("first_message")
+    def _compute_first_message_text(self):
+        for session in self:
+            session.first_message_text = unescape_body(session.first_message or "")
 
     @api.depends("join_date", "claim_date", "close_date")
     def _compute_waiting_time(self):
@@ -122,35 +139,34 @@ class LiveSupportSession(models.Model):
     @api.model
     def _check_visitor_name(self, name):
         if not isinstance(name, str):
-            raise ValidationError(_("Please give a name to start a chat."))
+            raise InputError(_("Please give a name to start a chat."), "/name")
         try:
-            name = " ".join(sanitize_body(name, max_chars=4 * NAME_MAX).split())
-        except ValueError:
-            name = "x" * (NAME_MAX + 1)
+            check_text(name, "/name")
+        except InvalidValue as exc:
+            raise InputError(
+                _("This name is refused: %s", exc.message), exc.path
+            ) from None
+        # a name is plain text, shown as text: only its spacing is tidied
+        name = " ".join(name.split())
         if not name:
-            raise ValidationError(_("Please give a name to start a chat."))
+            raise InputError(_("Please give a name to start a chat."), "/name")
         if len(name) > NAME_MAX:
-            raise ValidationError(_("A name is at most %s characters long.", NAME_MAX))
+            raise InputError(
+                _("A name is at most %s characters long.", NAME_MAX), "/name"
+            )
         return name
 
     @api.model
     def _check_join_rate(self, ip):
+        """At most ``live_messaging.support_join_rate_limit`` joins per address
+        and minute (0 disables the limit): a token bucket in the database,
+        spent atomically, so that parallel joins from any worker or node get
+        exactly that many through."""
         limit = self._int_param(JOIN_RATE_PARAM, JOIN_RATE_DEFAULT)
         if not limit or not ip:
             return
-        since = fields.Datetime.now() - timedelta(seconds=60)
-        # sudo: live.support.session - counting an address's recent joins
-        recent = (
-            self.sudo()
-            .search(
-                [("visitor_ip", "=", ip), ("join_date", ">", since)],
-                order="join_date asc",
-            )
-            .mapped("join_date")
-        )
-        if len(recent) >= limit:
-            retry = recent[len(recent) - limit] + timedelta(seconds=60)
-            retry_after = max(1, int((retry - fields.Datetime.now()).total_seconds()))
+        retry_after = self.env["live.rate.limit"]._hit(f"support_join:{ip}", limit)
+        if retry_after:
             raise SupportError(
                 "rate_limited",
                 _(
@@ -166,7 +182,12 @@ class LiveSupportSession(models.Model):
         the clear token is given once and never stored."""
         name = self._check_visitor_name(name)
         if message is not None:
-            message = self.env["live.message"]._sanitize_body(message)
+            try:
+                self.env["live.message"]._prepare_body(message)
+            except InputError as exc:
+                # the first message is the join's "message"
+                exc.path = "/message"
+                raise
         self._check_join_rate(ip)
         token = secrets.token_urlsafe(32)
         # sudo: live.room - a visitor's support room is created by the flow
@@ -183,7 +204,6 @@ class LiveSupportSession(models.Model):
                 "token_hash": hash_token(token),
                 "room_id": room.id,
                 "visitor_ip": ip or False,
-                "first_message": message or False,
             }
         )
         room._post_system(_("%s is waiting for an agent.", name))
@@ -194,8 +214,10 @@ class LiveSupportSession(models.Model):
 
     @api.model
     def _demo_join(self, name, message):
-        """Demo data: a visitor waiting in the queue."""
-        self._visitor_join(name, message, ip="demo")
+        """Demo data: a visitor waiting in the queue (no address: the join
+        limit's table is not visible to the install's transaction yet)."""
+        session, _token = self._visitor_join(name, message)
+        session.visitor_ip = "demo"
 
     @api.model
     def _find_by_token(self, token):
@@ -279,8 +301,20 @@ class LiveSupportSession(models.Model):
         return result
 
     def _visitor_typing(self, is_typing):
+        """Tell the agent; at most ``live_messaging.support_typing_rate_limit``
+        times a minute per chat (each one is a bus notification)."""
         self.ensure_one()
         self._check_open()
+        limit = self._int_param(TYPING_RATE_PARAM, TYPING_RATE_DEFAULT)
+        retry_after = limit and self.env["live.rate.limit"]._hit(
+            f"support_typing:{self.id}", limit, max(1, limit // 4)
+        )
+        if retry_after:
+            raise SupportError(
+                "rate_limited",
+                _("Typing is told at most %s times a minute.", limit),
+                retry_after=retry_after,
+            )
         self._seen()
         self.room_id._send_typing(self.visitor_name, bool(is_typing), visitor=True)
 

@@ -15,6 +15,12 @@ import {
  * strings).
  */
 
+/** The server's body contract: the text as typed, with &, < and > escaped. */
+function escapeBody(text) {
+    const entities = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+    return (text || "").replace(/[&<>]/g, (char) => entities[char]);
+}
+
 function now() {
     return new Date().toISOString();
 }
@@ -61,7 +67,7 @@ export class LiveMessage extends models.Model {
             .sort((a, b) => a.id - b.id)
             .map((m) => ({
                 id: m.id,
-                seq: m.seq,
+                seq: m.seq || null,
                 room_id: m.room_id || null,
                 topic: m.topic_id ? this.env["live.topic"].browse(m.topic_id)[0].name : null,
                 kind: m.kind,
@@ -207,7 +213,7 @@ export class LiveRoom extends models.Model {
             room_id: roomId,
             seq,
             kind,
-            body,
+            body: escapeBody(body),
             author_id: userId || false,
             author_name: userId ? userName(this.env, userId) : "",
             client_id: clientId || false,
@@ -338,7 +344,7 @@ export class LiveTopic extends models.Model {
     }
 
     /** Publish as anybody, and push it. */
-    _publish(topicId, userId, payload) {
+    _publish(topicId, userId, payload, { filtered = false } = {}) {
         const [topic] = this.browse(topicId);
         const seq = topic.last_seq + 1;
         this.write([topicId], { last_seq: seq });
@@ -346,7 +352,8 @@ export class LiveTopic extends models.Model {
         const Message = this.env["live.message"];
         const eventId = Message.create({
             topic_id: topicId,
-            seq,
+            // a filtered (record) topic's events have no shared numbering
+            seq: filtered ? 0 : seq,
             kind: "event",
             payload_json: JSON.stringify(payload),
             author_id: userId,

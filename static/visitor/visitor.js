@@ -13,6 +13,13 @@
     let lastTyping = 0;
     const typingTimers = {};
     const shown = new Set();
+    const UNESCAPES = { "&amp;": "&", "&lt;": "<", "&gt;": ">" };
+
+    /* Bodies come with &, < and > escaped (the API's body contract): shown as
+     * typed, as text. */
+    function unescapeBody(body) {
+        return (body || "").replace(/&(amp|lt|gt);/g, (entity) => UNESCAPES[entity]);
+    }
 
     async function call(path, body) {
         const response = await fetch(`${API}/${path}`, {
@@ -72,7 +79,7 @@
             who.textContent = `${message.author.name}: `;
             item.appendChild(who);
         }
-        item.appendChild(document.createTextNode(message.body));
+        item.appendChild(document.createTextNode(unescapeBody(message.body)));
         $("messages").appendChild(item);
         $("messages").scrollTop = $("messages").scrollHeight;
     }

@@ -1,6 +1,6 @@
 import { Component, onMounted, onPatched, onWillPatch, useRef, useState } from "@odoo/owl";
 import { useService } from "@web/core/utils/hooks";
-import { formatDay, formatTime, parseServerDate } from "../core/format";
+import { formatDay, formatTime, parseServerDate, unescapeBody } from "../core/format";
 
 /** Messages of one author within this many minutes share one header. */
 const GROUP_MINUTES = 5;
@@ -10,7 +10,7 @@ const LOAD_OLDER_THRESHOLD = 80;
 /**
  * The messages of a room, oldest at the top. Scrolling up loads older history
  * page by page (the position is kept); new messages stick to the bottom when the
- * user was there. Bodies are plain text, rendered as text.
+ * user was there. Bodies are shown as typed (unescaped), rendered as text.
  */
 export class LiveMessageList extends Component {
     static template = "live_messaging.MessageList";
@@ -67,6 +67,7 @@ export class LiveMessageList extends Component {
                 dayLabel: newDay ? formatDay(message.create_date) : "",
                 showAuthor,
                 time: formatTime(message.create_date),
+                text: unescapeBody(message.body),
                 isMine: message.author.id === this.chat.me.id,
             };
         });

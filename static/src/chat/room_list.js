@@ -1,6 +1,6 @@
 import { Component, useState } from "@odoo/owl";
 import { useService } from "@web/core/utils/hooks";
-import { formatShortDate, ROOM_ICONS } from "../core/format";
+import { formatShortDate, ROOM_ICONS, unescapeBody } from "../core/format";
 
 /** Rooms, most recently active first, with their unread counts. */
 export class LiveRoomList extends Component {
@@ -29,9 +29,10 @@ export class LiveRoomList extends Component {
         if (!message) {
             return "";
         }
+        const text = unescapeBody(message.body);
         if (message.kind === "system") {
-            return message.body;
+            return text;
         }
-        return `${message.author.name}: ${message.body}`;
+        return `${message.author.name}: ${text}`;
     }
 }

@@ -3,7 +3,7 @@ import { _t } from "@web/core/l10n/translation";
 import { RPCError } from "@web/core/network/rpc";
 import { useService } from "@web/core/utils/hooks";
 import { PAGE_SIZE } from "../core/chat_service";
-import { formatShortDate } from "../core/format";
+import { formatShortDate, unescapeBody } from "../core/format";
 
 /** One event of a topic: who, when, its text and its JSON payload (as text). */
 export class LiveTopicEvent extends Component {
@@ -16,6 +16,10 @@ export class LiveTopicEvent extends Component {
 
     get date() {
         return formatShortDate(this.props.event.create_date);
+    }
+
+    get bodyText() {
+        return unescapeBody(this.props.event.body);
     }
 
     get payloadText() {

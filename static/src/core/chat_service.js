@@ -5,6 +5,7 @@ import { ConnectionLostError, RPCError } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
 import { user } from "@web/core/user";
 import { session } from "@web/session";
+import { escapeBody, unescapeBody } from "./format";
 
 export const PAGE_SIZE = 30;
 /** Delay before the read cursor follows what the user sees (ms). */
@@ -373,7 +374,8 @@ export class ChatStore {
             client_id: clientId,
             room_id: room.id,
             kind: "chat",
-            body,
+            // kept in the server's form (escaped), as every message here
+            body: escapeBody(body),
             author: { id: this.me.id, name: this.me.name },
             create_date: new Date().toISOString(),
             pending: true,
@@ -394,7 +396,7 @@ export class ChatStore {
             const saved = await this.services.orm.silent.call(
                 "live.room",
                 "live_post_message",
-                [[room.id], message.body],
+                [[room.id], unescapeBody(message.body)],
                 { client_id: message.client_id }
             );
             this.insertMessages(room, [saved]);

@@ -1,5 +1,24 @@
 import { _t } from "@web/core/l10n/translation";
 
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+const UNESCAPES = { "&amp;": "&", "&lt;": "<", "&gt;": ">" };
+
+/**
+ * Message bodies come as the server stores them (the API's body contract, as
+ * Slack's): the text as typed with `&`, `<` and `>` escaped as entities, and
+ * nothing else changed. `unescapeBody` gives back exactly what was typed (in
+ * one pass: a typed "&lt;" stays "&lt;"); it is rendered as text (`t-out` of a
+ * string), never as markup.
+ */
+export function unescapeBody(body) {
+    return (body || "").replace(/&(amp|lt|gt);/g, (entity) => UNESCAPES[entity]);
+}
+
+/** The stored form of typed text (what the server makes of it). */
+export function escapeBody(text) {
+    return (text || "").replace(/[&<>]/g, (char) => ESCAPES[char]);
+}
+
 const { DateTime } = luxon;
 
 /** A server date (ISO 8601 UTC) as a luxon DateTime in the user's zone. */

@@ -3,6 +3,7 @@ import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { LiveRoomView } from "../chat/room_view";
+import { unescapeBody } from "../core/format";
 
 const TYPING_TTL = 5000;
 
@@ -15,6 +16,11 @@ export class LiveSupportQueue extends Component {
     static template = "live_messaging.SupportQueue";
     static components = { LiveRoomView };
     static props = ["*"];
+
+    /** A visitor's first message, as typed. */
+    firstMessage(session) {
+        return unescapeBody(session.first_message);
+    }
 
     setup() {
         this.orm = useService("orm");

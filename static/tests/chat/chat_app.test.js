@@ -92,6 +92,19 @@ test("topic events pushed while the app is closed are shown once, as new, when i
     expect(bridge.countSaved("live_messaging/events")).toBe(0);
 });
 
+test("events of a filtered topic show no number (no gap to chase)", async () => {
+    const pyEnv = await startServer();
+    const topicId = pyEnv["live.topic"].create({ name: "sale.order", subscribed: true });
+    const plainId = pyEnv["live.topic"].create({ name: "shop/demo", subscribed: true });
+    const otherId = createUser("Shop Bot");
+    await start();
+    await openApp();
+    pyEnv["live.topic"]._publish(topicId, otherId, { op: "updated" }, { filtered: true });
+    pyEnv["live.topic"]._publish(plainId, otherId, { event: "paid" });
+    await contains(".o-live-FeedView .o-live-TopicEvent", { count: 2 });
+    await contains(".o-live-TopicEvent-seq", { count: 1, text: "#1" });
+});
+
 test("a topic shows its history, can be subscribed to and published on", async () => {
     const pyEnv = await startServer();
     const topicId = pyEnv["live.topic"].create({ name: "shop/demo", description: "Demo shop" });

@@ -38,6 +38,26 @@ test("a sent message shows at once, then is confirmed once", async () => {
     expect(pyEnv["live.message"].search_count([["room_id", "=", roomId]])).toBe(1);
 });
 
+test("what is typed is sent and shown as typed: <, > and & are text", async () => {
+    const pyEnv = await startServer();
+    const { roomId } = createTeamRoom();
+    const sent = [];
+    onRpc("live.room", "live_post_message", ({ args }) => {
+        sent.push(args[1]);
+    });
+    await start();
+    await getService("live_messaging.chat").openWindow(roomId);
+    const typed = "a<b, <3 & &lt;i&gt;";
+    await insertText(".o-live-Composer-input", typed);
+    triggerHotkey("Enter");
+    await contains(".o-live-Message:not(.o-live-Message-pending)", { text: typed });
+    expect(sent).toEqual([typed]);
+    // the server keeps it escaped (the body contract), the screen shows it as typed
+    const [stored] = pyEnv["live.message"].search_read([["room_id", "=", roomId]]);
+    expect(stored.body).toBe("a&lt;b, &lt;3 &amp; &amp;lt;i&amp;gt;");
+    expect(".o-live-Message-body i").toHaveCount(0);
+});
+
 test("a refused message is marked failed; Retry sends it again with the same client id", async () => {
     const pyEnv = await startServer();
     const { roomId } = createTeamRoom();

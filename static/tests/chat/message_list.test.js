@@ -1,4 +1,4 @@
-import { contains, scroll, start, startServer } from "@mail/../tests/mail_test_helpers";
+import { click, contains, scroll, start, startServer } from "@mail/../tests/mail_test_helpers";
 import { describe, expect, test } from "@odoo/hoot";
 import { getService, onRpc } from "@web/../tests/web_test_helpers";
 import { createTeamRoom, defineLiveModels } from "../live_test_helpers";
@@ -67,8 +67,10 @@ test("messages of others appear live; bodies are text, never HTML", async () => 
     await start();
     await getService("live_messaging.chat").openWindow(roomId);
     await contains(".o-live-Message", { count: 1 });
-    pyEnv["live.room"]._post(roomId, otherId, "<b>bold?</b> <img src=x onerror=alert(1)>");
-    await contains(".o-live-Message-body", { text: "<b>bold?</b> <img src=x onerror=alert(1)>" });
+    // stored and pushed escaped (the body contract): shown exactly as typed
+    const typed = "<b>bold?</b> <img src=x onerror=alert(1)> a<b <3 &amp; &lt;";
+    pyEnv["live.room"]._post(roomId, otherId, typed);
+    await contains(".o-live-Message-body", { text: typed });
     expect(".o-live-Message-body b").toHaveCount(0);
     expect(".o-live-Message-body img").toHaveCount(0);
     // a message seen twice (pushed again after a reconnection) is shown once
@@ -78,4 +80,9 @@ test("messages of others appear live; bodies are text, never HTML", async () => 
     pyEnv["bus.bus"]._sendone("broadcast", "live_messaging/message", last);
     pyEnv["live.room"]._post(roomId, otherId, "after the duplicate");
     await contains(".o-live-Message", { count: 3 });
+    // the room list's preview shows the last one as typed too
+    pyEnv["live.room"]._post(roomId, otherId, "x<y & z");
+    await contains(".o-live-Message", { count: 4 });
+    await click(".o-live-ChatWindow-back");
+    await contains(".o-live-RoomList-preview", { text: "Bob: x<y & z" });
 });
