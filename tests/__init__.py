@@ -19,3 +19,6 @@ from . import test_record_chat
 from . import test_support
 from . import test_support_tour
 from . import test_websocket
+from . import test_inbox
+from . import test_notify_preferences
+from . import test_presence
