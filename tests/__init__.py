@@ -22,3 +22,4 @@ from . import test_websocket
 from . import test_inbox
 from . import test_notify_preferences
 from . import test_presence
+from . import test_inbox_tour

@@ -47,7 +47,7 @@ function formatMember(env, member) {
 /** Create an internal user named `name`; returns its id. */
 export function createUser(name) {
     const env = MockServer.env;
-    const partnerId = env["res.partner"].create({ name });
+    const partnerId = env["res.partner"].create({ name, im_status: "offline" });
     return env["res.users"].create({
         name,
         partner_id: partnerId,
@@ -413,6 +413,14 @@ export function createTeamRoom({ count = 0, name = "Team", otherName = "Bob" } =
     return { otherId, roomId };
 }
 
+/** The presence of a user, as bus.presence makes it (on the user and its partner). */
+export function setImStatus(userId, imStatus) {
+    const env = MockServer.env;
+    env["res.users"].write([userId], { im_status: imStatus });
+    const [user] = env["res.users"].browse(userId);
+    env["res.partner"].write([user.partner_id], { im_status: imStatus });
+}
+
 /**
  * A direct room of the current user with a new user named `otherName`, and
  * `count` messages of theirs. Returns `{ otherId, partnerId, roomId }`.
@@ -420,7 +428,7 @@ export function createTeamRoom({ count = 0, name = "Team", otherName = "Bob" } =
 export function createDirectRoom({ otherName = "Dana", count = 0, imStatus = "offline" } = {}) {
     const env = MockServer.env;
     const otherId = createUser(otherName);
-    env["res.users"].write([otherId], { im_status: imStatus });
+    setImStatus(otherId, imStatus);
     const roomId = env["live.room"].create({ name: otherName, room_type: "direct" });
     env["live.room.member"].create({ room_id: roomId, user_id: serverState.userId });
     env["live.room.member"].create({ room_id: roomId, user_id: otherId });
