@@ -1,4 +1,5 @@
 import { markRaw, reactive } from "@odoo/owl";
+import { ConnectionLostError, RPCError } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
 import { user } from "@web/core/user";
 import { debounce } from "@web/core/utils/timing";
@@ -78,7 +79,16 @@ export class LivePresence {
             return;
         }
         const before = new Map(ids.map((id) => [id, this.updates.get(id) || 0]));
-        const records = await this.services.orm.silent.read("res.partner", ids, ["im_status"]);
+        let records;
+        try {
+            records = await this.services.orm.silent.read("res.partner", ids, ["im_status"]);
+        } catch (error) {
+            if (error instanceof RPCError || error instanceof ConnectionLostError) {
+                // (a partner of another company...) the rooms' statuses stay shown
+                return;
+            }
+            throw error;
+        }
         for (const { id, im_status } of records) {
             if ((this.updates.get(id) || 0) === before.get(id)) {
                 this.statuses[id] = normalizeImStatus(im_status);

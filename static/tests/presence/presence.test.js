@@ -1,7 +1,14 @@
 import { waitForChannels } from "@bus/../tests/bus_test_helpers";
 import { click, contains, insertText, start, startServer } from "@mail/../tests/mail_test_helpers";
 import { describe, expect, test } from "@odoo/hoot";
-import { getService, serverState, withUser } from "@web/../tests/web_test_helpers";
+import { waitUntil } from "@odoo/hoot-dom";
+import {
+    getService,
+    makeServerError,
+    onRpc,
+    serverState,
+    withUser,
+} from "@web/../tests/web_test_helpers";
 import { createDirectRoom, createTeamRoom, defineLiveModels } from "../live_test_helpers";
 
 describe.current.tags("desktop");
@@ -128,4 +135,19 @@ test("no read receipts in group rooms", async () => {
     await contains(".o-live-Message:not(.o-live-Message-pending)", { text: "To the team" });
     withUser(otherId, () => pyEnv["live.room"].live_mark_seen([roomId]));
     await contains(".o-live-Message-seen", { count: 0 });
+});
+
+test("presence that cannot be read leaves the rooms' statuses shown, without error", async () => {
+    await startServer();
+    const { roomId } = createDirectRoom({ otherName: "Dana", imStatus: "away" });
+    let presenceReads = 0;
+    onRpc("res.partner", "read", () => {
+        presenceReads++;
+        throw makeServerError({ type: "AccessError", description: "Another company" });
+    });
+    await start();
+    await getService("live_messaging.chat").openWindow(roomId);
+    await contains(".o-live-ChatWindow-header .o-live-ImStatus[data-status='away']");
+    await waitUntil(() => presenceReads === 1);
+    await contains(".o_error_dialog", { count: 0 });
 });
