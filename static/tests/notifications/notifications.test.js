@@ -213,15 +213,16 @@ test("the bell: which messages notify, the sound, the browser's permission", asy
     });
     await click(".o-live-NotificationSettings-choice", { text: "Nothing" });
     await assertSteps([`write [[${serverState.userId}],{"live_notify":"none"}]`]);
-    await contains(".o-live-NotificationSettings-choice[aria-checked='true']", {
+    await contains(".o-live-NotificationSettings-choice.selected[aria-checked='true']", {
         text: "Nothing",
     });
+    await contains(".o-live-NotificationSettings-choice.selected", { count: 1 });
     await contains(".o-live-ChatWindow .o-live-NotificationSettings .fa-bell-slash-o");
     await click(".o-live-NotificationSettings-sound");
     await assertSteps([
         `write [[${serverState.userId}],{"live_notify_sound":false}]`,
     ]);
-    await contains(".o-live-NotificationSettings-sound[aria-checked='false']");
+    await contains(".o-live-NotificationSettings-sound[aria-checked='false']:not(.selected)");
     // the browser has not been asked yet: the user asks it from here
     await click(".o-live-NotificationSettings-allow");
     await contains(".o-live-NotificationSettings-allow", { count: 0 });
