@@ -17,3 +17,4 @@ from . import sale_order
 from . import sale_order_chat
 from . import support
 from . import live_rate_limit
+from . import res_users

@@ -35,7 +35,8 @@ class IrHttp(models.AbstractModel):
 
     def session_info(self):
         """Tell the web client which models have live screens, so that their list
-        and kanban views refresh themselves with no JavaScript per model."""
+        and kanban views refresh themselves with no JavaScript per model; and the
+        user's choice for chat notifications."""
         result = super().session_info()
         if self.env.user._is_internal():
             result["live_record_models"] = sorted(
@@ -43,4 +44,5 @@ class IrHttp(models.AbstractModel):
                 for name, cls in self.env.registry.items()
                 if cls._live_records and not cls._abstract and not cls._transient
             )
+            result["live_notify"] = self.env.user._live_notify_preferences()
         return result

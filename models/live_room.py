@@ -699,9 +699,7 @@ class LiveRoom(models.Model):
                     and fields.Datetime.to_string(room.last_message_date)
                     or None,
                     "unread": counts.get(room.id, 0),
-                    "members": [
-                        {"id": m.user_id.id, "name": m.user_id.name} for m in members
-                    ],
+                    "members": members._format(),
                 }
             )
         return result

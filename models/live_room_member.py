@@ -94,9 +94,34 @@ class LiveRoomMember(models.Model):
         rooms.exists()._notify_room_changed()
         return res
 
+    def _format(self):
+        """The wire form of members, as their co-members see them: who they are,
+        their face (the partner's avatar), their presence (``bus.presence``, kept
+        current by the ``odoo-presence-res.partner_<partner_id>`` channels) and
+        their read cursor (what "seen" is computed from)."""
+        # sudo: res.users - name, partner and presence of co-members
+        users = self.sudo().user_id
+        # read afresh: with mail installed, a change of bus.presence leaves the
+        # cached status as it was (mail's _invalidate_im_status misses the users)
+        users.invalidate_recordset(["im_status"])
+        statuses = {user.id: user.im_status for user in users}
+        return [
+            {
+                "id": member.user_id.id,
+                "name": member.user_id.name,
+                "partner_id": member.user_id.partner_id.id,
+                "avatar_url": f"/web/image/res.partner/"
+                f"{member.user_id.partner_id.id}/avatar_128",
+                "im_status": statuses.get(member.user_id.id) or "offline",
+                "last_seen_seq": member.last_seen_seq,
+            }
+            for member in self
+        ]
+
     def _set_last_seen_seq(self, seq, notify=True):
         """Move the cursor forward to ``seq`` (never backwards) and tell the
-        member's other tabs and apps."""
+        member's other tabs and apps; in a direct room, tell the other person
+        too (their "seen")."""
         for member in self:
             if seq <= member.last_seen_seq:
                 continue
@@ -113,3 +138,23 @@ class LiveRoomMember(models.Model):
                         ),
                     },
                 )
+            # (a post moves its author's cursor silently: the message says it)
+            if notify and member.room_id.room_type == "direct":
+                member._notify_seen_by()
+
+    def _notify_seen_by(self):
+        """Push the member's read cursor to the room (``live_messaging/member_seen``),
+        so the other person's clients show "seen" under their messages.
+
+        Direct rooms only: in a group or record room every read would be pushed to
+        every member, a cost growing with the square of the room's size, for a
+        "seen by" that nobody asked of them."""
+        for member in self:
+            member.room_id._bus_send(
+                "live_messaging/member_seen",
+                {
+                    "room_id": member.room_id.id,
+                    "user_id": member.user_id.id,
+                    "last_seen_seq": member.last_seen_seq,
+                },
+            )

@@ -20,3 +20,7 @@ from . import test_support
 from . import test_support_tour
 from . import test_websocket
 from . import test_hardening
+from . import test_inbox
+from . import test_notify_preferences
+from . import test_presence
+from . import test_inbox_tour

@@ -67,6 +67,12 @@ class TestReadmeScreenshots(HttpCase):
             (cls.sales, demo, "Delivery planned for next Tuesday."),
         ]:
             room.with_user(user).live_post_message(body)
+        # faces with presence, and a direct chat the other person has read
+        for user in (demo, lisa):
+            cls.env["bus.presence"].create({"user_id": user.id, "status": "online"})
+        cls.direct = ref("live_messaging.demo_room_direct_admin_demo")
+        cls.direct.with_user(cls.admin).live_post_message("Thanks Marc, 3 pm works.")
+        cls.direct.with_user(demo).live_mark_seen()
         shop = ref("live_messaging.demo_topic_shop")
         for payload in (
             {"event": "checkout", "amount": 149.9},
@@ -98,25 +104,47 @@ class TestReadmeScreenshots(HttpCase):
         self.assertTrue(shots and shots[0].startswith(b"\x89PNG"), "no screenshot")
         (DESCRIPTION / filename).write_bytes(shots[0])
 
+    def test_messaging_menu(self):
+        """The rooms in Discuss's messaging menu, with their unread counts."""
+        self.shoot(
+            "/odoo/action-sale.action_orders",
+            """
+            await until(".o_list_view, .o_kanban_view");
+            document.querySelector(".o_menu_systray i[aria-label='Messages']").click();
+            await until(".o-live-MessagingMenu-room", 4);
+            await until(".o-mail-NotificationItem [data-status=online]");
+            // Discuss's own items first (the demo's mail failures): show the rooms
+            document.querySelector(".o-live-MessagingMenu-room")
+                .closest(".o-mail-NotificationItem").scrollIntoView();
+            """,
+            "screenshot_messaging_menu.png",
+        )
+
     def test_chat_window(self):
-        """The chat window over the sale orders, on the General room."""
+        """The chat window over the sale orders, on a direct chat: faces,
+        presence, "Seen"."""
         self.shoot(
             "/odoo/action-sale.action_orders",
             f"""
             await until(".o_list_view, .o_kanban_view");
-            await chat.openWindow({self.general.id});
-            await until(".o-live-ChatWindow .o-live-Message", 7);
+            await chat.openWindow({self.direct.id});
+            await until(".o-live-ChatWindow .o-live-Message-seen.o-seen");
+            await until(".o-live-ChatWindow-header [data-status=online]");
             """,
             "screenshot_chat_window.png",
         )
 
     def test_chat_app(self):
-        """The Chat app on the Sales team room."""
+        """The Chat app on the General room, its members (faces, presence)
+        open."""
         self.shoot(
             "/odoo/live-chat",
             f"""
-            chat.updateApp({{ view: "room", roomId: {self.sales.id} }});
-            await until(".o-live-ChatApp .o-live-RoomView .o-live-Message", 4);
+            chat.updateApp({{ view: "room", roomId: {self.general.id} }});
+            await until(".o-live-ChatApp .o-live-RoomView .o-live-Message", 7);
+            document.querySelector(".o-live-RoomView-members").click();
+            await until(".o-live-MemberList-member", 3);
+            await until(".o-live-MemberList .o-live-ImStatus[data-status=online]", 3);
             """,
             "screenshot_chat_app.png",
         )

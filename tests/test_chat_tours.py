@@ -26,7 +26,8 @@ class TestChatTours(LiveHttpCase):
         ]
 
     def test_send_from_the_systray_window(self):
-        """Alice opens the chat window from the systray, sends a message, then
+        """Alice opens the Team room from Discuss's messaging menu in the systray
+        (it opens in the chat window), sends a message, then
         goes to another app: the message was stored once, pushed to the room's
         channel (so Bob's open chat gets it, see the next test), and the window
         survived the navigation."""

@@ -36,6 +36,18 @@ class TestLiveMessagingJs(HttpCase):
         """Live screens: reload scheduler, live list and kanban views."""
         self.run_hoot("live_records")
 
+    def test_hoot_discuss(self):
+        """One inbox: the rooms in Discuss's messaging menu and its counter."""
+        self.run_hoot("discuss")
+
+    def test_hoot_presence(self):
+        """Faces, presence and "seen" in rooms."""
+        self.run_hoot("presence")
+
+    def test_hoot_notifications(self):
+        """Desktop notifications, the user's choice, the bell."""
+        self.run_hoot("notifications")
+
     def test_hoot_support(self):
         """The Support Queue screen: live queue pushes, "already taken"."""
         self.run_hoot("support")

@@ -111,8 +111,41 @@ SCHEMAS = {
     },
     "Member": {
         "type": "object",
-        "required": ["id", "name"],
-        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+        "required": [
+            "id",
+            "name",
+            "partner_id",
+            "avatar_url",
+            "im_status",
+            "last_seen_seq",
+        ],
+        "properties": {
+            "id": {"type": "integer", "description": "The member's user id."},
+            "name": {"type": "string"},
+            "partner_id": {"type": "integer"},
+            "avatar_url": {
+                "type": "string",
+                "description": "Path of the member's avatar (128 px), "
+                "/web/image/res.partner/<partner_id>/avatar_128, served to a "
+                "logged-in web session.",
+            },
+            "im_status": {
+                "type": "string",
+                "description": "Presence from Odoo's bus.presence when the room "
+                "was read: online, away or offline (other addons may add theirs, "
+                "e.g. hr_holidays' leave_online); changes are pushed on the "
+                "websocket to sockets subscribed to "
+                "odoo-presence-res.partner_<partner_id> "
+                "(type bus.bus/im_status_updated).",
+            },
+            "last_seen_seq": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "The member's read cursor: the seq of the last "
+                "message they have seen. In direct rooms its moves are pushed to "
+                "the room (type live_messaging/member_seen).",
+            },
+        },
     },
     "Room": {
         "type": "object",

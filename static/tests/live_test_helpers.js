@@ -1,4 +1,6 @@
 import { mailModels } from "@mail/../tests/mail_test_helpers";
+import { after } from "@odoo/hoot";
+import { registry } from "@web/core/registry";
 import {
     MockServer,
     defineModels,
@@ -35,15 +37,30 @@ function userName(env, userId) {
     return record?.name || "";
 }
 
+/** A member as the server formats it (live.room.member._format). */
+function formatMember(env, member) {
+    const [user] = env["res.users"].browse(member.user_id);
+    return {
+        id: member.user_id,
+        name: userName(env, member.user_id),
+        partner_id: user?.partner_id || null,
+        avatar_url: `/web/image/res.partner/${user?.partner_id}/avatar_128`,
+        im_status: user?.im_status || "offline",
+        last_seen_seq: member.last_seen_seq,
+    };
+}
+
 /** Create an internal user named `name`; returns its id. */
 export function createUser(name) {
     const env = MockServer.env;
-    const partnerId = env["res.partner"].create({ name });
+    const partnerId = env["res.partner"].create({ name, im_status: "offline" });
     return env["res.users"].create({
         name,
         partner_id: partnerId,
         login: name.toLowerCase().replace(/\W/g, "."),
         share: false,
+        // (mail's mock users are online by default: nobody is, until the bus says so)
+        im_status: "offline",
     });
 }
 
@@ -153,10 +170,7 @@ export class LiveRoom extends models.Model {
             unread: this._unread(room, userId),
             members: this.env["live.room.member"]
                 ._filter([["room_id", "=", room.id]])
-                .map((m) => ({
-                    id: m.user_id,
-                    name: userName(this.env, m.user_id),
-                })),
+                .map((m) => formatMember(this.env, m)),
         }));
     }
 
@@ -261,6 +275,14 @@ export class LiveRoom extends models.Model {
         }
         if (seq > member.last_seen_seq) {
             this.env["live.room.member"].write([member.id], { last_seen_seq: seq });
+            if (room.room_type === "direct") {
+                // the other person's "seen" (live.room.member._notify_seen_by)
+                this.env["bus.bus"]._sendone("broadcast", "live_messaging/member_seen", {
+                    room_id: room.id,
+                    user_id: this.env.uid,
+                    last_seen_seq: seq,
+                });
+            }
         }
         return this._unread(room, this.env.uid);
     }
@@ -396,4 +418,41 @@ export function createTeamRoom({ count = 0, name = "Team", otherName = "Bob" } =
         env["live.room"]._post(roomId, otherId, `Message ${index}`);
     }
     return { otherId, roomId };
+}
+
+/** The presence of a user, as bus.presence makes it (on the user and its partner). */
+export function setImStatus(userId, imStatus) {
+    const env = MockServer.env;
+    env["res.users"].write([userId], { im_status: imStatus });
+    const [user] = env["res.users"].browse(userId);
+    env["res.partner"].write([user.partner_id], { im_status: imStatus });
+}
+
+/**
+ * A direct room of the current user with a new user named `otherName`, and
+ * `count` messages of theirs. Returns `{ otherId, partnerId, roomId }`.
+ */
+export function createDirectRoom({ otherName = "Dana", count = 0, imStatus = "offline" } = {}) {
+    const env = MockServer.env;
+    const otherId = createUser(otherName);
+    setImStatus(otherId, imStatus);
+    const roomId = env["live.room"].create({ name: otherName, room_type: "direct" });
+    env["live.room.member"].create({ room_id: roomId, user_id: serverState.userId });
+    env["live.room.member"].create({ room_id: roomId, user_id: otherId });
+    for (let index = 1; index <= count; index++) {
+        env["live.room"]._post(roomId, otherId, `Direct ${index}`);
+    }
+    const [user] = env["res.users"].browse(otherId);
+    return { otherId, partnerId: user.partner_id, roomId };
+}
+
+/**
+ * The navbar as without Discuss (addons/mail): its messaging menu is taken out
+ * of the systray for the current test, so Live Messaging's own chat button shows.
+ */
+export function withoutDiscussMenu() {
+    const systray = registry.category("systray");
+    const [sequence, item] = systray.content["mail.messaging_menu"];
+    systray.remove("mail.messaging_menu");
+    after(() => systray.add("mail.messaging_menu", item, { sequence, force: true }));
 }

@@ -3,7 +3,10 @@ import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 
-/** The chat button of the navbar: total unread count; opens the chat window. */
+/**
+ * The chat button of the navbar, without Discuss: total unread count; opens
+ * the chat window.
+ */
 export class LiveSystrayItem extends Component {
     static template = "live_messaging.SystrayItem";
     static props = {};
@@ -26,6 +29,18 @@ export class LiveSystrayItem extends Component {
     }
 }
 
+/**
+ * Where Discuss's messaging menu is (addons/mail), the rooms and their unread
+ * counts are in it (static/src/discuss/): one inbox, no second chat button.
+ */
+export function isSystrayItemDisplayed() {
+    return !registry.category("systray").contains("mail.messaging_menu");
+}
+
 registry
     .category("systray")
-    .add("live_messaging.SystrayItem", { Component: LiveSystrayItem }, { sequence: 26 });
+    .add(
+        "live_messaging.SystrayItem",
+        { Component: LiveSystrayItem, isDisplayed: isSystrayItemDisplayed },
+        { sequence: 26 }
+    );

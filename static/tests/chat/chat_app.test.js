@@ -73,7 +73,7 @@ test("topic events pushed while the app is closed are shown once, as new, when i
     pyEnv["live.topic"]._publish(topicId, otherId, { event: "checkout", amount: 12 });
     pyEnv["live.topic"]._publish(topicId, otherId, { event: "refund", amount: 3 });
     const bridge = getService("live_messaging.bridge");
-    await click(".o-live-SystrayItem button");
+    await getService("live_messaging.chat").openWindow();
     await contains(".o-live-ChatWindow-events", { text: "2 new events on your topics" });
     expect(bridge.countSaved("live_messaging/events")).toBe(2);
     await openApp();

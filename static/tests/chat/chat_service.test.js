@@ -1,4 +1,10 @@
-import { contains, start, startServer } from "@mail/../tests/mail_test_helpers";
+import {
+    click,
+    contains,
+    patchBrowserNotification,
+    start,
+    startServer,
+} from "@mail/../tests/mail_test_helpers";
 import { describe, expect, test } from "@odoo/hoot";
 import { getService, patchWithCleanup } from "@web/../tests/web_test_helpers";
 import { createTeamRoom, defineLiveModels } from "../live_test_helpers";
@@ -39,10 +45,15 @@ test("after a reconnection, unread counts and missed messages are fetched again"
     pyEnv["live.room"]._post(salesId, carolId, "More sales news", { push: false });
     getService("bus_service").trigger("reconnect");
     await contains(".o-live-Message-body", { text: "While you were offline" });
-    await contains(".o-live-SystrayItem-badge", { text: "2" });
+    await click(".o_menu_systray i[aria-label='Messages']");
+    await contains(".o-mail-NotificationItem", {
+        text: "Sales",
+        contains: [[".o-mail-NotificationItem-counter", { text: "2" }]],
+    });
 });
 
 test("room pushes update the rooms and make the socket re-subscribe", async () => {
+    patchBrowserNotification("denied");
     const pyEnv = await startServer();
     const { roomId } = createTeamRoom({ count: 1 });
     await start();
@@ -68,10 +79,11 @@ test("room pushes update the rooms and make the socket re-subscribe", async () =
     await contains(".o-live-ChatWindow .o-live-RoomList-item", { count: 1 });
     expect.verifySteps(["forceUpdateChannels", "forceUpdateChannels", "forceUpdateChannels"]);
     // another tab read the room
+    await contains(".o-mail-MessagingMenu-counter", { text: "1" });
     pyEnv["bus.bus"]._sendone("broadcast", "live_messaging/seen", {
         room_id: roomId,
         last_seen_seq: 1,
         unread: 0,
     });
-    await contains(".o-live-SystrayItem-badge", { count: 0 });
+    await contains(".o-mail-MessagingMenu-counter", { count: 0 });
 });

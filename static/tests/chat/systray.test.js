@@ -1,5 +1,5 @@
 import { click, contains, start, startServer } from "@mail/../tests/mail_test_helpers";
-import { describe, expect, test } from "@odoo/hoot";
+import { beforeEach, describe, expect, test } from "@odoo/hoot";
 import { browser } from "@web/core/browser/browser";
 import {
     getService,
@@ -7,10 +7,13 @@ import {
     onRpc,
     serverState,
 } from "@web/../tests/web_test_helpers";
-import { createTeamRoom, defineLiveModels } from "../live_test_helpers";
+import { createTeamRoom, defineLiveModels, withoutDiscussMenu } from "../live_test_helpers";
 
 describe.current.tags("desktop");
 defineLiveModels();
+// the systray's own chat button is for databases without Discuss (with it, the
+// rooms are in Discuss's messaging menu: static/tests/discuss/)
+beforeEach(withoutDiscussMenu);
 
 test("the systray shows the total unread count, updated live", async () => {
     const pyEnv = await startServer();

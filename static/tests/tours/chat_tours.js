@@ -11,17 +11,25 @@ function bridge() {
     return odoo.__WOWL_DEBUG__.root.env.services["live_messaging.bridge"];
 }
 
-/** A user sends from the systray's chat window, then changes app: the window stays. */
+/** Discuss's messaging menu (the systray's chat icon), where the rooms are. */
+const MESSAGING_MENU = ".o_menu_systray i[aria-label='Messages']";
+
+/** A room in the messaging menu. */
+function menuRoom(name) {
+    return `.o-mail-NotificationItem:has(.o-live-MessagingMenu-room:contains(${name}))`;
+}
+
+/** A user opens a room from the systray's messaging menu, sends, then changes app: the window stays. */
 tours.add("live_messaging_systray_send", {
     steps: () => [
         {
-            content: "Open the chat window from the systray",
-            trigger: ".o-live-SystrayItem button",
+            content: "Open Discuss's messaging menu in the systray",
+            trigger: MESSAGING_MENU,
             run: "click",
         },
         {
-            content: "Open the Team room",
-            trigger: ".o-live-ChatWindow .o-live-RoomList-item:contains(Team)",
+            content: "Open the Team room: it opens in the chat window",
+            trigger: menuRoom("Team"),
             run: "click",
         },
         {
@@ -70,17 +78,21 @@ tours.add("live_messaging_open_chat_receives", {
     steps: () => [
         {
             content: "Remember this page, to prove later that it was not reloaded",
-            trigger: ".o-live-SystrayItem-badge:contains(1)",
+            trigger: ".o-mail-MessagingMenu-counter",
             run() {
                 window.liveMessagingTourPage = "not reloaded";
             },
         },
         {
-            trigger: ".o-live-SystrayItem button",
+            trigger: MESSAGING_MENU,
             run: "click",
         },
         {
-            trigger: ".o-live-ChatWindow .o-live-RoomList-item:contains(Team)",
+            content: "The room has one unread message",
+            trigger: `${menuRoom("Team")} .o-mail-NotificationItem-counter:contains(1)`,
+        },
+        {
+            trigger: menuRoom("Team"),
             run: "click",
         },
         {
@@ -88,16 +100,17 @@ tours.add("live_messaging_open_chat_receives", {
             trigger: ".o-live-ChatWindow .o-live-Message:contains(Are you there?)",
         },
         {
-            trigger: "body:not(:has(.o-live-SystrayItem-badge))",
-        },
-        {
             content: "The message posted meanwhile appears, pushed by the bus",
             trigger: ".o-live-ChatWindow .o-live-Message:contains(Hi Bob, live from Alice)",
             timeout: 30000,
         },
         {
-            content: "Read at once: no unread count, and the same page",
-            trigger: "body:not(:has(.o-live-SystrayItem-badge))",
+            content: "Read at once: no unread count in the messaging menu, and the same page",
+            trigger: MESSAGING_MENU,
+            run: "click",
+        },
+        {
+            trigger: `${menuRoom("Team")}:not(:has(.o-mail-NotificationItem-counter))`,
             run() {
                 if (window.liveMessagingTourPage !== "not reloaded") {
                     throw new Error("the page was reloaded");
@@ -114,12 +127,13 @@ tours.add("live_messaging_open_chat_receives", {
 tours.add("live_messaging_feed_after_reload", {
     steps: () => [
         {
-            trigger: ".o-live-SystrayItem button",
+            trigger: MESSAGING_MENU,
             run: "click",
         },
         {
-            content: "The event is kept by the bridge while nobody listens",
-            trigger: ".o-live-ChatWindow-events:contains(1 new event on your topics)",
+            content: "The event is kept by the bridge while nobody listens; the menu says so",
+            trigger:
+                ".o-mail-NotificationItem:has(.o-live-MessagingMenu-feed):contains(1 new event on your topics)",
             timeout: 30000,
             run() {
                 if (bridge().countSaved("live_messaging/events") !== 1) {
@@ -132,14 +146,19 @@ tours.add("live_messaging_feed_after_reload", {
         },
         {
             content: "Reload the page",
-            trigger: ".o-live-ChatWindow",
+            trigger: ".o-mail-MessagingMenu",
             run() {
                 window.location.reload();
             },
         },
         {
+            trigger: MESSAGING_MENU,
+            run: "click",
+        },
+        {
             content: "Still kept after the reload",
-            trigger: ".o-live-ChatWindow-events:contains(1 new event on your topics)",
+            trigger:
+                ".o-mail-NotificationItem:has(.o-live-MessagingMenu-feed):contains(1 new event on your topics)",
             run: "click",
         },
         {
