@@ -3,7 +3,7 @@ import { Component, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { user } from "@web/core/user";
 import { useService } from "@web/core/utils/hooks";
-import { parseServerDate } from "../core/format";
+import { parseServerDate, unescapeBody } from "../core/format";
 import { LiveImStatus, correspondentOf, roomAvatarUrl } from "../presence/faces";
 
 /**
@@ -59,6 +59,6 @@ export class LiveMessagingMenuRoom extends Component {
     }
 
     get body() {
-        return this.room.last_message?.body || "";
+        return unescapeBody(this.room.last_message?.body);
     }
 }

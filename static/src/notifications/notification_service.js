@@ -4,6 +4,7 @@ import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { user } from "@web/core/user";
 import { session } from "@web/session";
+import { unescapeBody } from "../core/format";
 import { correspondentOf, roomAvatarUrl } from "../presence/faces";
 
 /** Longest preview of a message in a notification (as Discuss). */
@@ -117,7 +118,7 @@ export class LiveNotifier {
         const other = room && correspondentOf(room);
         return {
             title,
-            body: (message.body || "").slice(0, PREVIEW_MAX_CHARS),
+            body: unescapeBody(message.body).slice(0, PREVIEW_MAX_CHARS),
             icon: other?.avatar_url || (room ? roomAvatarUrl(room) : undefined),
             roomId: message.room_id,
         };

@@ -94,10 +94,11 @@ test("a message arriving while Odoo is out of sight raises a desktop notificatio
     const { otherId, roomId } = createTeamRoom();
     const { otherId: danaId, roomId: directId } = createDirectRoom({ otherName: "Dana" });
     await startChat();
-    pyEnv["live.room"]._post(roomId, otherId, "Is the quote ready?");
+    // bodies are stored escaped (&, <, >): the notification shows what was typed
+    pyEnv["live.room"]._post(roomId, otherId, "Is the quote <v2> & terms ready?");
     await assertSteps([
         "title: 1",
-        "notification: Bob in Team | Is the quote ready?",
+        "notification: Bob in Team | Is the quote <v2> & terms ready?",
         "sound: new-message",
     ]);
     pyEnv["live.room"]._post(directId, danaId, "Call me");
