@@ -26,6 +26,10 @@
         "views/sale_order_views.xml",
         "views/ir_model_views.xml",
         "views/live_record_watch_views.xml",
+        "data/live_nats_data.xml",
+        "views/live_nats_views.xml",
+        "views/live_nats_settings_views.xml",
+        "views/live_topic_nats_views.xml",
     ],
     "demo": ["demo/live_messaging_demo.xml"],
     "assets": {
