@@ -40,8 +40,7 @@ def nats_module():
         import nats.js.errors  # noqa: F401, PLC0415
     except ImportError:
         raise NatsUnavailable(
-            f"The Python package {PACKAGE} is not installed "
-            f"(pip install {PACKAGE})."
+            f"The Python package {PACKAGE} is not installed (pip install {PACKAGE})."
         ) from None
     return nats
 

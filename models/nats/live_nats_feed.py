@@ -237,9 +237,7 @@ class LiveNatsFeed(models.Model):
             for feed in self:
                 link.run(_delete_consumer, 10, feed.stream, feed.consumer_name)
         except Exception as exc:  # noqa: BLE001 - shown to the administrator
-            raise UserError(
-                _("NATS refused: %s", describe_error(exc))
-            ) from None
+            raise UserError(_("NATS refused: %s", describe_error(exc))) from None
         finally:
             link.close()
         return True
@@ -296,10 +294,14 @@ async def consumer_subscription(link, spec):
         info.config.filter_subject != spec["subject"]
         or info.config.max_ack_pending != spec["batch_size"]
     ):
-        await js.update_consumer(spec["stream"], config)
-    sub = await js.pull_subscribe_bind(
-        durable=spec["consumer"], stream=spec["stream"]
-    )
+        # the feed changed: a consumer of the new filter, resuming after the
+        # last message acknowledged (anything delivered since comes again,
+        # recognised by its key)
+        config.deliver_policy = api.DeliverPolicy.BY_START_SEQUENCE
+        config.opt_start_seq = (info.ack_floor.stream_seq if info.ack_floor else 0) + 1
+        await js.delete_consumer(spec["stream"], spec["consumer"])
+        await js.add_consumer(spec["stream"], config)
+    sub = await js.pull_subscribe_bind(durable=spec["consumer"], stream=spec["stream"])
     if cached:
         await _quiet_unsubscribe(cached[1])
     subs[key] = (wanted, sub)

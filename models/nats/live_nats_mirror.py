@@ -27,7 +27,9 @@ class LiveNatsMirror(models.Model):
     )
     active = fields.Boolean(default=True)
     note = fields.Char()
-    topic_ids = fields.One2many("live.topic", "nats_mirror_id", string="Topics Mirrored")
+    topic_ids = fields.One2many(
+        "live.topic", "nats_mirror_id", string="Topics Mirrored"
+    )
     topic_count = fields.Integer(compute="_compute_lag", string="Topic Count")
     outbox_count = fields.Integer(compute="_compute_lag", string="Outbox Depth")
     oldest_pending = fields.Datetime(compute="_compute_lag")
@@ -35,7 +37,11 @@ class LiveNatsMirror(models.Model):
     subject_example = fields.Char(compute="_compute_subject_example", string="Subject")
 
     _sql_constraints = [
-        ("pattern_unique", "UNIQUE(pattern)", "There is already a rule for these topics.")
+        (
+            "pattern_unique",
+            "UNIQUE(pattern)",
+            "There is already a rule for these topics.",
+        )
     ]
 
     @api.constrains("pattern")

@@ -97,6 +97,7 @@ class LiveNatsOutbox(models.Model):
         have rows waiting; ``last_error`` is the oldest row's."""
         if not topic_ids:
             return {}
+        self.flush_model()
         self.env.cr.execute(
             SQL(
                 "SELECT topic_id, count(*), min(enqueued_at), "
@@ -132,6 +133,7 @@ class LiveNatsOutbox(models.Model):
         ``max_topics`` topics that nobody else is sending (SKIP LOCKED) and is
         not waiting for a retry, then the rows behind it in the same topics, up
         to ``max_rows`` in all, as ``{topic_id: [Row, ...]}`` in order."""
+        self.env.flush_all()
         cr = self.env.cr
         cr.execute("SET LOCAL lock_timeout = '5s'")
         cr.execute(
@@ -140,8 +142,8 @@ class LiveNatsOutbox(models.Model):
                 SELECT o.id, o.topic_id FROM live_nats_outbox o
                  WHERE o.id IN (SELECT DISTINCT ON (topic_id) id
                                   FROM live_nats_outbox ORDER BY topic_id, seq)
-                   AND (o.next_attempt_at IS NULL
-                        OR o.next_attempt_at <= now() AT TIME ZONE 'UTC')
+                   AND (o.next_attempt_at IS NULL OR o.next_attempt_at
+                        <= statement_timestamp() AT TIME ZONE 'UTC')
                  ORDER BY o.id
                  LIMIT %s
                    FOR UPDATE OF o SKIP LOCKED
@@ -252,7 +254,8 @@ class LiveNatsOutbox(models.Model):
                 """
                 UPDATE live_nats_outbox
                    SET attempts = attempts + 1, last_error = %s,
-                       next_attempt_at = now() AT TIME ZONE 'UTC' + make_interval(
+                       next_attempt_at = statement_timestamp() AT TIME ZONE 'UTC'
+                           + make_interval(
                            secs => LEAST(%s, 0.5 * power(2, LEAST(attempts, 16))))
                  WHERE id = %s
                 """,
@@ -268,7 +271,7 @@ class LiveNatsOutbox(models.Model):
         none waits)."""
         self.env.cr.execute(
             "SELECT EXTRACT(EPOCH FROM min(next_attempt_at) - "
-            "(now() AT TIME ZONE 'UTC')) FROM live_nats_outbox "
+            "(statement_timestamp() AT TIME ZONE 'UTC')) FROM live_nats_outbox "
             "WHERE next_attempt_at IS NOT NULL"
         )
         delay = self.env.cr.fetchone()[0]
@@ -281,6 +284,7 @@ class LiveNatsOutbox(models.Model):
     def action_retry_now(self):
         """Retry the selected rows at once (and wake the senders)."""
         self.write({"next_attempt_at": False})
+        self.flush_recordset()
         self.env.cr.execute(SQL("NOTIFY %s", SQL.identifier(NOTIFY_CHANNEL)))
         return True
 

@@ -17,7 +17,9 @@ class ResConfigSettings(models.TransientModel):
         help="Server URLs, separated by commas: nats://host:4222, tls://host:4222. "
         "The first that answers is used.",
     )
-    live_nats_user = fields.Char("NATS User", config_parameter="live_messaging.nats_user")
+    live_nats_user = fields.Char(
+        "NATS User", config_parameter="live_messaging.nats_user"
+    )
     live_nats_password = fields.Char(
         "NATS Password", config_parameter="live_messaging.nats_password"
     )
@@ -50,9 +52,7 @@ class ResConfigSettings(models.TransientModel):
             missing = self.env["live.nats.bridge"]._nats_missing()
             settings.live_nats_status = missing or _("Configured")
 
-    @api.constrains(
-        "live_nats_servers", "live_nats_stream", "live_nats_subject_prefix"
-    )
+    @api.constrains("live_nats_servers", "live_nats_stream", "live_nats_subject_prefix")
     def _check_live_nats(self):
         for settings in self:
             for url in nats_link.parse_servers(settings.live_nats_servers):

@@ -60,8 +60,14 @@ _runners_lock = threading.Lock()
 
 def ensure_runner(dbname):
     """Start the runner of ``dbname`` in this process unless it runs already.
-    Never in the gevent process nor in tests."""
-    if odoo.evented or odoo.modules.module.current_test:
+    Never in the gevent process nor in tests (a runner's cursors would be the
+    test's cursor)."""
+    if (
+        odoo.evented
+        or odoo.modules.module.current_test
+        or odoo.tools.config["test_enable"]
+        or Registry(dbname).in_test_mode()
+    ):
         return None
     with _runners_lock:
         runner = _runners.get(dbname)
@@ -185,9 +191,7 @@ class Runner(threading.Thread):
             try:
                 with registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
-                    stats = env["live.nats.outbox"]._nats_send_batch(
-                        self.link, config
-                    )
+                    stats = env["live.nats.outbox"]._nats_send_batch(self.link, config)
                     # the rows sent are deleted with JetStream's acknowledgement
                     cr.commit()  # pylint: disable=invalid-commit
             except psycopg2.errors.LockNotAvailable:
