@@ -323,7 +323,14 @@ async def fetch(link, spec, wait):
     try:
         return await sub.fetch(spec["batch_size"], timeout=wait)
     except (nats.errors.TimeoutError, TimeoutError):
-        return []
+        pass
+    # nothing came: the consumer may have been deleted (a reset, an operator),
+    # which a pull request does not tell; it is made again at the next fetch
+    try:
+        await link.js.consumer_info(spec["stream"], spec["consumer"])
+    except nats.js.errors.NotFoundError:
+        link.state.get("subs", {}).pop((spec["stream"], spec["consumer"]), None)
+    return []
 
 
 async def finish(link, spec, messages, outcomes):

@@ -149,7 +149,10 @@ class LiveNatsOutbox(models.Model):
                    FOR UPDATE OF o SKIP LOCKED
                 """,
                 max_topics,
-            )
+            ),
+            # a row sent and deleted since this transaction's snapshot is a
+            # serialization failure: the runner claims again, quietly
+            log_exceptions=False,
         )
         heads = cr.fetchall()
         if not heads:
@@ -175,7 +178,8 @@ class LiveNatsOutbox(models.Model):
                 """,
                 [topic_id for _id, topic_id in heads],
                 per_topic,
-            )
+            ),
+            log_exceptions=False,
         )
         chains = {}
         for values in cr.fetchall():
@@ -227,8 +231,11 @@ class LiveNatsOutbox(models.Model):
         done = [row_id for result in results for row_id in result["done"]]
         skipped = [row_id for result in results for row_id in result["skipped"]]
         if done or skipped:
+            # a lock timeout here is retried by the runner (rows sent again
+            # are dropped by JetStream, or found in the stream when late)
             self.env.cr.execute(
-                SQL("DELETE FROM live_nats_outbox WHERE id = ANY(%s)", done + skipped)
+                SQL("DELETE FROM live_nats_outbox WHERE id = ANY(%s)", done + skipped),
+                log_exceptions=False,
             )
         for result in results:
             if result["failed"]:
@@ -316,11 +323,12 @@ async def _publish_chains(link, chains, stream, timeout):
     window are first compared with the last message of their subject in the
     stream (sent before a crash, their acknowledgement never recorded)."""
     js = await link.ensure()
-    window = link.state.get(("duplicate_window", stream))
-    if window is None:
+    # the stream's duplicate window, read again every minute (it may change)
+    window, read_at = link.state.get(("duplicate_window", stream), (None, 0))
+    if window is None or time.monotonic() - read_at > 60:
         info = await js.stream_info(stream)
         window = float(info.config.duplicate_window or DEFAULT_DUPLICATE_WINDOW)
-        link.state[("duplicate_window", stream)] = window
+        link.state[("duplicate_window", stream)] = (window, time.monotonic())
     late_before = time.time() - window / 2
     deadline = asyncio.get_running_loop().time() + SEND_BUDGET
 

@@ -50,6 +50,7 @@ REPORT_EVERY = 10.0
 SUPERVISE_EVERY = 5.0
 FETCH_WAIT = 2.0
 LEADER_RETRY = 5.0
+LOCKED_RETRY = 0.5
 ERROR_BACKOFF_MAX = 30.0
 # advisory lock namespace of the feeds (pg_try_advisory_lock(int, int))
 FEED_LOCK_CLASS = 0x4C4E46  # "LNF"
@@ -160,14 +161,14 @@ class Runner(threading.Thread):
                     _logger.info("NATS bridge stops: %s", missing)
                     return
                 self._use_link(options)
-                delay = self._send_outbox(registry, config)
                 now = time.monotonic()
-                if now >= next_supervise:
-                    self._supervise(feeds)
-                    next_supervise = now + SUPERVISE_EVERY
                 if now >= next_report:
                     self._report(registry)
                     next_report = now + REPORT_EVERY
+                if now >= next_supervise:
+                    self._supervise(feeds)
+                    next_supervise = now + SUPERVISE_EVERY
+                delay = self._send_outbox(registry, config)
                 failures = 0
             except Exception as exc:  # noqa: BLE001 - logged, retried with backoff
                 failures += 1
@@ -195,7 +196,9 @@ class Runner(threading.Thread):
                     # the rows sent are deleted with JetStream's acknowledgement
                     cr.commit()  # pylint: disable=invalid-commit
             except psycopg2.errors.LockNotAvailable:
-                continue  # another sender's transaction: take other topics
+                # rows held by another transaction for 5 s (an administrator's
+                # discard, a table lock): report, then try again shortly
+                return LOCKED_RETRY
             except psycopg2.errors.SerializationFailure:
                 time.sleep(0.05)  # a row changed since the snapshot: claim again
                 continue
