@@ -341,6 +341,7 @@ def ensure_test_requirements(opts):
         "pylint_odoo",
         "openapi_spec_validator",
         "schemathesis",
+        "nats",
     ):
         probe = subprocess.run(
             [sys.executable, "-c", f"import {module}"], capture_output=True
