@@ -12,7 +12,7 @@ from unittest.mock import patch
 from psycopg2 import IntegrityError
 
 from odoo import fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -391,6 +391,30 @@ class TestNatsSettings(NatsCase):
         self.params.set_param("live_messaging.nats_servers", NATS_URL)
         Bridge._cron_nats_bridge()
         self.assertFalse(runner.running(self.env.cr.dbname))
+
+    def test_admin_actions_need_system_rights(self):
+        feed = self.env["live.nats.feed"].create(
+            {
+                "name": "Rights",
+                "subject": "lmt-rights.>",
+                "stream": self.stream,
+                "topic_id": self.topic("lmt-rights/1").id,
+            }
+        )
+        for user in (self.user_manager, self.user_alice, self.user_portal):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.env["live.nats.bridge"].with_user(user).action_wake()
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                feed.with_user(user).action_reset_consumer()
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.env["live.nats.mirror"].with_user(user).create({"pattern": "x/*"})
+        cron = self.env.ref("live_messaging.ir_cron_nats_bridge")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self.env["live.nats.bridge"].action_wake()
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers + 1,
+        )
 
     def test_settings_checks(self):
         for values in (

@@ -3,7 +3,7 @@ import logging
 import re
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ...utils.nats_link import NatsLink, describe_error, nats_module
 from ...utils.nats_subjects import (
@@ -228,6 +228,8 @@ class LiveNatsFeed(models.Model):
         """Delete the durable consumer on NATS: the bridge makes it again and
         reads the stream anew from its start policy (messages already turned
         into events are recognised by their key and skipped)."""
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(_("Only system administrators may reset a feed."))
         Bridge = self.env["live.nats.bridge"]
         missing = Bridge._nats_missing()
         if missing:
