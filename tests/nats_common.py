@@ -5,6 +5,7 @@ subjects of a test's own (random names, deleted afterwards).
 nats-py is optional for the addon: it is imported inside the helpers, and a
 test that needs it fails (never skips) with a message naming the package."""
 
+import contextlib
 import os
 import secrets
 import socket
@@ -55,10 +56,8 @@ async def add_stream(link, name, subjects, duplicate_window=120.0):
 
 async def delete_stream(link, name):
     js = await link.ensure()
-    try:
+    with contextlib.suppress(link.nats.js.errors.NotFoundError):
         await js.delete_stream(name)
-    except link.nats.js.errors.NotFoundError:
-        pass
 
 
 async def stream_messages(link, stream, subject=None):

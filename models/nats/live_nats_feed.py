@@ -1,3 +1,4 @@
+import contextlib
 import json
 import logging
 import re
@@ -252,10 +253,8 @@ class LiveNatsFeed(models.Model):
 
 async def _delete_consumer(link, stream, consumer):
     js = await link.ensure()
-    try:
-        await js.delete_consumer(stream, consumer)
-    except nats_module().js.errors.NotFoundError:
-        pass
+    with contextlib.suppress(nats_module().js.errors.NotFoundError):
+        await js.delete_consumer(stream, consumer)  # gone already: as wanted
     link.state.get("subs", {}).pop((stream, consumer), None)
 
 
@@ -322,10 +321,8 @@ async def fetch(link, spec, wait):
     seconds for the first; ``[]`` when none came."""
     nats = nats_module()
     sub = await consumer_subscription(link, spec)
-    try:
+    with contextlib.suppress(nats.errors.TimeoutError, TimeoutError):
         return await sub.fetch(spec["batch_size"], timeout=wait)
-    except (nats.errors.TimeoutError, TimeoutError):
-        pass
     # nothing came: the consumer may have been deleted (a reset, an operator),
     # which a pull request does not tell; it is made again at the next fetch
     try:

@@ -30,7 +30,7 @@ class LiveNatsMirror(models.Model):
     topic_ids = fields.One2many(
         "live.topic", "nats_mirror_id", string="Topics Mirrored"
     )
-    topic_count = fields.Integer(compute="_compute_lag", string="Topic Count")
+    topic_count = fields.Integer(compute="_compute_lag")
     outbox_count = fields.Integer(compute="_compute_lag", string="Outbox Depth")
     oldest_pending = fields.Datetime(compute="_compute_lag")
     last_error = fields.Char(compute="_compute_lag")

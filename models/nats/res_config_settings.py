@@ -82,11 +82,12 @@ class ResConfigSettings(models.TransientModel):
                     )
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         # a running bridge reads its settings at every turn; a new one starts
         # at once instead of at the cron's next run
         if not self.env["live.nats.bridge"]._nats_missing():
             self.env["live.nats.bridge"].action_wake()
+        return result
 
     def _live_nats_link(self):
         Bridge = self.env["live.nats.bridge"]
