@@ -117,6 +117,7 @@ class Runner(threading.Thread):
             "last_error": None,
             "last_error_at": None,
         }
+        self.stats_lock = threading.Lock()
         self._listener = None
 
     # -- main loop ---------------------------------------------------------
@@ -202,9 +203,10 @@ class Runner(threading.Thread):
             except psycopg2.errors.SerializationFailure:
                 time.sleep(0.05)  # a row changed since the snapshot: claim again
                 continue
-            self.stats["sent"] += stats["sent"]
-            self.stats["duplicates"] += stats["duplicates"]
-            self.stats["connected"] = self.link.connected
+            with self.stats_lock:
+                self.stats["sent"] += stats["sent"]
+                self.stats["duplicates"] += stats["duplicates"]
+                self.stats["connected"] = self.link.connected
             if stats["failed"]:
                 self._note_error(stats["error"])
             if not stats["rows"] or not stats["sent"] + stats["skipped"]:
@@ -227,17 +229,20 @@ class Runner(threading.Thread):
                 consumer.start()
 
     def _report(self, registry):
-        self.stats["connected"] = bool(self.link and self.link.connected)
+        with self.stats_lock:
+            self.stats["connected"] = bool(self.link and self.link.connected)
+            stats = dict(self.stats, feeds=set(self.stats["feeds"]))
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            env["live.nats.worker"]._report(self.process, self.started_at, self.stats)
+            env["live.nats.worker"]._report(self.process, self.started_at, stats)
             cr.commit()  # pylint: disable=invalid-commit
 
     def _note_error(self, error):
-        self.stats["last_error"] = (
-            error if isinstance(error, str) else describe_error(error)
-        )
-        self.stats["last_error_at"] = _utcnow()
+        with self.stats_lock:
+            self.stats["last_error"] = (
+                error if isinstance(error, str) else describe_error(error)
+            )
+            self.stats["last_error_at"] = _utcnow()
 
     def _wait(self, timeout):
         """Sleep up to ``timeout`` seconds, less when events are queued."""
@@ -288,7 +293,8 @@ class FeedConsumer(threading.Thread):
                     if not spec:
                         return
                     self.consumer_name = spec["consumer"]
-                    self.runner.stats["feeds"].add(spec["consumer"])
+                    with self.runner.stats_lock:
+                        self.runner.stats["feeds"].add(spec["consumer"])
                     link = self.runner.link
                     messages = link.run(fetch, FETCH_WAIT + 10, spec, FETCH_WAIT)
                     if not messages:
@@ -297,9 +303,10 @@ class FeedConsumer(threading.Thread):
                     outcomes = self._ingest(registry, messages)
                     committed = True
                     link.run(finish, 30, spec, messages, outcomes)
-                    self.runner.stats["ingested"] += sum(
-                        outcome["status"] == "created" for outcome in outcomes
-                    )
+                    with self.runner.stats_lock:
+                        self.runner.stats["ingested"] += sum(
+                            outcome["status"] == "created" for outcome in outcomes
+                        )
                     failures = 0
                 except Exception as exc:  # noqa: BLE001 - noted, retried
                     failures += 1
@@ -315,7 +322,8 @@ class FeedConsumer(threading.Thread):
         finally:
             self._release()
             if self.consumer_name:
-                self.runner.stats["feeds"].discard(self.consumer_name)
+                with self.runner.stats_lock:
+                    self.runner.stats["feeds"].discard(self.consumer_name)
 
     def _lead(self):
         """Whether this process holds the feed's lock (taking it if free)."""
