@@ -93,7 +93,24 @@ def publish_cost(env, params):
         }
 
     off, on = summary(times["off"]), summary(times["on"])
+    # the outbox write alone (INSERT + NOTIFY of one event), rolled back
+    env.cr.execute(
+        "SELECT id FROM live_message WHERE topic_id = %s AND id NOT IN "
+        "(SELECT message_id FROM live_nats_outbox) LIMIT 1",
+        [topic.id],
+    )
+    event = env["live.message"].sudo().browse(env.cr.fetchone()[0])
+    Outbox = env["live.nats.outbox"].sudo()
+    enqueue = []
+    for _i in range(params["rounds"]):
+        t0 = time.perf_counter()
+        with env.cr.savepoint(flush=False) as savepoint:
+            Outbox._enqueue(topic, event, "bench.enqueue")
+            enqueue.append(time.perf_counter() - t0)
+            savepoint.rollback()
+    env.cr.rollback()
     return {
+        "enqueue_ms": round(statistics.median(enqueue) * 1000, 3),
         "off": off,
         "on": on,
         "added_ms": round(on["median_ms"] - off["median_ms"], 3),
