@@ -408,6 +408,12 @@ class TestNatsSettings(NatsCase):
                 feed.with_user(user).action_reset_consumer()
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 self.env["live.nats.mirror"].with_user(user).create({"pattern": "x/*"})
+        # the mirroring of a topic is the administrators' business
+        topic = feed.topic_id
+        with self.assertRaises(AccessError):
+            topic.with_user(self.user_alice).read(["nats_mirror_id"])
+        self.assertIn("nats_outbox_count", topic.with_user(self.user_manager).read()[0])
+        self.assertNotIn("nats_subject", topic.with_user(self.user_alice).read()[0])
         cron = self.env.ref("live_messaging.ir_cron_nats_bridge")
         triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
         self.env["live.nats.bridge"].action_wake()

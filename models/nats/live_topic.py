@@ -8,6 +8,7 @@ class LiveTopic(models.Model):
 
     _inherit = "live.topic"
 
+    # administrators' business: the other users never see these fields
     nats_mirror_id = fields.Many2one(
         "live.nats.mirror",
         "NATS Mirror Rule",
@@ -15,12 +16,29 @@ class LiveTopic(models.Model):
         copy=False,
         index="btree_not_null",
         ondelete="set null",
+        groups="live_messaging.group_live_manager",
         help="The rule mirroring this topic's events to NATS, if any.",
     )
-    nats_subject = fields.Char("NATS Subject", compute="_compute_nats_subject")
-    nats_outbox_count = fields.Integer("Outbox Depth", compute="_compute_nats_lag")
-    nats_oldest_pending = fields.Datetime("Oldest Pending", compute="_compute_nats_lag")
-    nats_last_error = fields.Char("Last NATS Error", compute="_compute_nats_lag")
+    nats_subject = fields.Char(
+        "NATS Subject",
+        compute="_compute_nats_subject",
+        groups="live_messaging.group_live_manager",
+    )
+    nats_outbox_count = fields.Integer(
+        "Outbox Depth",
+        compute="_compute_nats_lag",
+        groups="live_messaging.group_live_manager",
+    )
+    nats_oldest_pending = fields.Datetime(
+        "Oldest Pending",
+        compute="_compute_nats_lag",
+        groups="live_messaging.group_live_manager",
+    )
+    nats_last_error = fields.Char(
+        "Last NATS Error",
+        compute="_compute_nats_lag",
+        groups="live_messaging.group_live_manager",
+    )
 
     @api.depends("name")
     def _compute_nats_subject(self):
