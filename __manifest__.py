@@ -27,6 +27,10 @@
         "views/ir_model_views.xml",
         "views/live_record_watch_views.xml",
         "views/res_users_views.xml",
+        "data/live_nats_data.xml",
+        "views/live_nats_views.xml",
+        "views/live_nats_settings_views.xml",
+        "views/live_topic_nats_views.xml",
     ],
     "demo": ["demo/live_messaging_demo.xml"],
     "assets": {

@@ -18,3 +18,4 @@ from . import sale_order_chat
 from . import support
 from . import live_rate_limit
 from . import res_users
+from . import nats

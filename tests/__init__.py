@@ -24,3 +24,5 @@ from . import test_inbox
 from . import test_notify_preferences
 from . import test_presence
 from . import test_inbox_tour
+from . import test_nats_bridge
+from . import test_nats_subjects

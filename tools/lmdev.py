@@ -343,6 +343,7 @@ def ensure_test_requirements(opts):
         "schemathesis",
         "re2",
         "hypothesis",
+        "nats",
     ):
         probe = subprocess.run(
             [sys.executable, "-c", f"import {module}"], capture_output=True
