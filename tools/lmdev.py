@@ -302,12 +302,138 @@ def install(odoo, conf, db, *, update=False, demo=True, log=None):
 
 
 # ----------------------------------------------------------------------
+# Python requirements of the addon and of the multi-worker mode
+# ----------------------------------------------------------------------
+
+REQUIREMENTS_PROBE = """
+import importlib.metadata, sys
+from packaging.requirements import Requirement
+for line in sys.argv[1:]:
+    req = Requirement(line)
+    if req.marker and not req.marker.evaluate():
+        continue
+    try:
+        version = importlib.metadata.version(req.name)
+    except importlib.metadata.PackageNotFoundError:
+        print(line)
+        continue
+    if req.specifier and not req.specifier.contains(version, prereleases=True):
+        print(line)
+"""
+
+
+def requirement_lines(path):
+    lines = []
+    for line in Path(path).read_text().splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if line and not line.startswith(("#", "-")):
+            lines.append(line)
+    return lines
+
+
+def unmet_requirements(odoo, path):
+    """The lines of a requirements file that Odoo's interpreter does not meet
+    (checked as Odoo checks a manifest's external dependencies)."""
+    probe = subprocess.run(
+        [sys.executable, "-c", REQUIREMENTS_PROBE, *requirement_lines(path)],
+        env=odoo.env,
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode:
+        raise Fatal(f"Cannot check {path.name}: {_last_line(probe.stderr)}")
+    return probe.stdout.split("\n")[:-1]
+
+
+def _last_line(text):
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no output"
+
+
+def pip_install(odoo, *args):
+    """``pip install`` into Odoo's interpreter; returns (ok, last error line)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        + list(args),
+        env=odoo.env,
+        capture_output=True,
+        text=True,
+    )
+    return not result.returncode, _last_line(result.stderr or result.stdout)
+
+
+def ensure_runtime_requirements(odoo):
+    """Install the addon's runtime requirements (``requirements.txt``, the
+    packages of the manifest's ``external_dependencies``) when one is missing;
+    fail with one line saying what to run when they cannot be installed."""
+    path = ROOT / "requirements.txt"
+    unmet = unmet_requirements(odoo, path)
+    if not unmet:
+        return
+    say(f"installing the addon's Python requirements: {', '.join(unmet)}")
+    ok, error = pip_install(odoo, "-r", str(path))
+    unmet = unmet_requirements(odoo, path)
+    if unmet:
+        raise Fatal(
+            f"Missing Python requirements {', '.join(unmet)} could not be installed "
+            f"({error if not ok else 'still unmet'}): run "
+            f"`{Path(sys.executable).name} -m pip install -r {path}`."
+        )
+
+
+# gevent 22.10 (Odoo 18's pin on Python 3.11) loads its plugins through
+# pkg_resources: setuptools < 70 does not match zope.interface installed as
+# zope_interface-*.dist-info (DistributionNotFound) and setuptools >= 82 has no
+# pkg_resources any more. Either way `odoo-bin gevent`, the worker that serves
+# websockets when workers > 0, dies at start.
+GEVENT_PROBE = "import gevent.monkey; gevent.monkey.patch_all()"
+SETUPTOOLS_FOR_GEVENT = "setuptools>=70,<82"
+
+
+def _gevent_error(odoo):
+    probe = subprocess.run(
+        [sys.executable, "-c", GEVENT_PROBE],
+        env=odoo.env,
+        capture_output=True,
+        text=True,
+    )
+    return probe.returncode and _last_line(probe.stderr)
+
+
+def ensure_gevent(odoo):
+    """Make sure the websocket worker (``odoo-bin gevent``) can start; install
+    a setuptools it works with when that is what it lacks. Returns what was
+    done (``None``: nothing)."""
+    error = _gevent_error(odoo)
+    if not error:
+        return None
+    if "pkg_resources" not in error:
+        raise Fatal(
+            f"The websocket worker (odoo-bin gevent) cannot start: {error}. "
+            "Install Odoo's requirements.txt (gevent)."
+        )
+    say(f"gevent cannot start ({error}); installing {SETUPTOOLS_FOR_GEVENT}")
+    ok, pip_error = pip_install(odoo, SETUPTOOLS_FOR_GEVENT)
+    error = _gevent_error(odoo)
+    if error:
+        raise Fatal(
+            f"The websocket worker (odoo-bin gevent) cannot start: {error}"
+            f"{'' if ok else f' (pip: {pip_error})'}; run "
+            f"`{Path(sys.executable).name} -m pip install '{SETUPTOOLS_FOR_GEVENT}'`."
+        )
+    return f"installed {SETUPTOOLS_FOR_GEVENT}"
+
+
+# ----------------------------------------------------------------------
 # serve
 # ----------------------------------------------------------------------
 
 
 def cmd_serve(opts):
     odoo = Odoo(opts.odoo)
+    ensure_runtime_requirements(odoo)
+    if opts.workers:
+        ensure_gevent(odoo)
     check_postgres(odoo, opts)
     conf = write_config(odoo, opts, "serve", opts.db, opts.port)
     if opts.reset:
@@ -318,9 +444,14 @@ def cmd_serve(opts):
         install(odoo, conf, opts.db, demo=not opts.no_demo)
     elif opts.update:
         install(odoo, conf, opts.db, update=True)
+    websocket = (
+        f"websockets on port {opts.gevent_port}"
+        if opts.workers
+        else "websockets on the same port"
+    )
     say(
         f"Odoo with {ADDON} on http://localhost:{opts.port} (database {opts.db}; "
-        "websocket on the same port). Demo logins: admin/admin, demo/demo, lisa/lisa."
+        f"{websocket}). Demo logins: admin/admin, demo/demo, lisa/lisa."
     )
     os.execve(odoo.cmd[0], odoo.cmd + ["-c", str(conf), "-d", opts.db], odoo.env)
 
@@ -509,6 +640,7 @@ def pytest_outcome(opts, result, junit):
 
 def cmd_test(opts, pytest_args):
     odoo = Odoo(opts.odoo)
+    ensure_runtime_requirements(odoo)
     ensure_test_requirements(opts)
     check_postgres(odoo, opts)
     if not opts.no_browser and not find_browser():
@@ -581,6 +713,12 @@ def cmd_test(opts, pytest_args):
         "" if opts.no_bus or opts.paths else " + Odoo bus"
     )
     step(label + ")", results, run_pytest)
+    if not opts.no_odoo_runner and not opts.paths and not opts.k:
+        step(
+            "Odoo's test runner (odoo-bin --test-tags, no test-only packages)",
+            results,
+            lambda: run_odoo_runner(odoo, opts, conf),
+        )
     if not opts.no_e2e and not opts.paths:
         step("end-to-end (real server)", results, lambda: run_e2e(odoo, opts))
     if not opts.no_bench and not opts.paths and not opts.k:
@@ -625,6 +763,74 @@ def run_bench(opts):
     return True, f"all scenarios ran; summary in {summary.relative_to(ROOT)}"
 
 
+MISSING_TEST_PACKAGE = "this test needs the Python package"
+LOG_RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (\w+) \S+ ([\w.]+): ", re.MULTILINE
+)
+
+
+def run_odoo_runner(odoo, opts, conf):
+    """The addon's tests under Odoo's own runner (``odoo-bin --test-tags``, as
+    integrators and OCA's CI run the tests of a database), in an interpreter
+    where the test-only packages are not installed: loading the tests must not
+    need them, and a missing one may fail only the tests that use it, with a
+    message naming it."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import venvs  # noqa: PLC0415 - beside this script
+
+    hidden = venvs.test_only_distributions(ROOT, odoo.root)
+    python = venvs.shadow_venv(RUN / "venv-odoo-runner", hidden)
+    log = RUN / "logs" / "odoo-runner.log"
+    log.unlink(missing_ok=True)
+    tags = f"/{ADDON}"
+    args = [str(python), *odoo.cmd[1:], "-c", str(conf), "-d", opts.db]
+    args += ["--test-tags", tags, "--stop-after-init", f"--logfile={log}"]
+    say(
+        f"odoo-bin --test-tags {tags} without {len(hidden)} test-only packages "
+        f"({', '.join(hidden[:6])}...); log: {log.relative_to(ROOT)}"
+    )
+    result = subprocess.run(args, env=odoo.env)
+    text = log.read_text() if log.exists() else ""
+    records = list(LOG_RECORD.finditer(text))
+    report, expected, unexpected = None, [], []
+    for index, match in enumerate(records):
+        end = records[index + 1].start() if index + 1 < len(records) else len(text)
+        message = text[match.end() : end]
+        level, logger = match.groups()
+        if logger == "odoo.tests.result" and " when loading database " in message:
+            report = message.split(" when loading database ")[0].strip()
+        elif level in ("ERROR", "CRITICAL"):
+            first = message.splitlines()[0] if message else ""
+            if first.startswith(("FAIL: ", "ERROR: ")) and (
+                MISSING_TEST_PACKAGE in message
+            ):
+                expected.append(first)
+            else:
+                unexpected.append(first)
+    counts = re.match(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests", report or "")
+    if not counts:
+        return False, f"no test report (exit {result.returncode}); see {log}"
+    failed, errors, total = map(int, counts.groups())
+    detail = f"{total} tests, {failed} failed, {errors} errors"
+    if expected:
+        detail += f" ({len(expected)} for lack of a test-only package, as expected)"
+    if unexpected:
+        detail += "; unexpected:\n  " + "\n  ".join(unexpected[:20])
+    ok = not unexpected and failed + errors == len(expected) and total > 0
+    return ok, detail + ("" if ok else f"; see {log}")
+
+
+def tools_args(opts):
+    """The options of ``opts`` that tools/serve and tools/lmdev.py take too
+    (where Odoo and PostgreSQL are)."""
+    args = [f"--odoo={opts.odoo}"] if opts.odoo else []
+    for key in ("host", "port", "user", "password"):
+        value = getattr(opts, f"db_{key}")
+        if value:
+            args.append(f"--db-{key}={value}")
+    return args
+
+
 def run_e2e(odoo, opts):
     """The e2e/ tests with plain pytest against a real Odoo server process, on a
     copy of the freshly installed test database (real commits, NOTIFY, sockets)."""
@@ -650,6 +856,8 @@ def run_e2e(odoo, opts):
         f"--server-config={conf}",
         f"--server-db={db}",
         f"--server-log={log}",
+        f"--template-db={opts.db}",
+        f"--tools-args={shlex.join(tools_args(opts))}",
         f"--junitxml={junit}",
         str(ROOT / "e2e"),
     ]
@@ -779,6 +987,11 @@ def parser():
     )
     test.add_argument(
         "--no-bench", action="store_true", help="skip the benchmark's smoke run"
+    )
+    test.add_argument(
+        "--no-odoo-runner",
+        action="store_true",
+        help="skip the run of the tests by Odoo's own runner (odoo-bin --test-tags)",
     )
     test.add_argument(
         "--bench-port",
