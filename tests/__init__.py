@@ -19,3 +19,4 @@ from . import test_record_chat
 from . import test_support
 from . import test_support_tour
 from . import test_websocket
+from . import test_rpc
