@@ -149,10 +149,18 @@ class Tools:
 
         return venvs.shadow_venv(self.tmp / name, hide)
 
+    def args_for_odoo(self):
+        """The PostgreSQL options of ``--tools-args``, as odoo-bin takes them."""
+        return [
+            f"--db_{key}={getattr(self.opts, f'db_{key}')}"
+            for key in ("host", "port", "user", "password")
+            if getattr(self.opts, f"db_{key}")
+        ]
+
     def env(self, python=None, **extra):
         """The environment of a script run with ``python`` (a venv's) as its
         ``python3``."""
-        env = dict(os.environ, **extra)
+        env = dict(self.odoo.env, **extra)
         if python:
             env["PATH"] = f"{Path(python).parent}{os.pathsep}{env['PATH']}"
             env.pop("PYTHONHOME", None)

@@ -23,7 +23,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import xml.etree.ElementTree as ET
@@ -435,7 +434,8 @@ def cmd_serve(opts):
     if opts.workers:
         ensure_gevent(odoo)
     check_postgres(odoo, opts)
-    conf = write_config(odoo, opts, "serve", opts.db, opts.port)
+    name = "serve" if opts.db == SERVE_DB else f"serve-{opts.db}"
+    conf = write_config(odoo, opts, name, opts.db, opts.port)
     if opts.reset:
         say(f"dropping database {opts.db}")
         drop_db(odoo, opts, opts.db)
@@ -546,43 +546,35 @@ def run_lint():
 
 
 def run_wheel():
-    """Build the addon's wheel from its tracked files, in a folder named after
-    the addon (whool takes the addon's name from its folder) and outside any git
-    checkout (whool then copies the folder as it is)."""
-    files = subprocess.run(
-        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split("\n")
+    """Build the addon's wheel from this checkout, whatever its folder's name:
+    the in-tree backend (tools/wheel_backend.py) builds it with whool in a
+    folder named after the addon."""
     dist = RUN / "dist"
     shutil.rmtree(dist, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix="lm-wheel-") as tmp:
-        src = Path(tmp) / ADDON
-        for name in filter(None, files):
-            if (ROOT / name).is_file():
-                (src / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(ROOT / name, src / name)
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "-q",
-                "--no-deps",
-                "--no-build-isolation",
-                "-w",
-                str(dist),
-                str(src),
-            ],
-            capture_output=True,
-            text=True,
-            cwd=tmp,
-        )
-    wheels = sorted(dist.glob("odoo_addon_live_messaging-*.whl"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    wheels = sorted(dist.glob("odoo_addon_*.whl"))
     if result.returncode or not wheels:
         return False, (result.stderr or result.stdout).strip()[-2000:]
+    if not wheels[-1].name.startswith(f"odoo_addon_{ADDON}-"):
+        return False, f"{wheels[-1].name}: the addon is not named {ADDON}"
     with zipfile.ZipFile(wheels[-1]) as wheel:
         names = wheel.namelist()
-    if "odoo/addons/live_messaging/__manifest__.py" not in names:
+    if f"odoo/addons/{ADDON}/__manifest__.py" not in names:
         return False, f"{wheels[-1].name} does not hold the addon"
     return True, f"{wheels[-1].name} ({len(names)} files)"
 
@@ -892,10 +884,12 @@ if not user:
     raise SystemExit("no user with login {login}")
 days = {days!r}
 expiry = days and datetime.datetime.now() + datetime.timedelta(days=days)
+# a new key replaces the user's previous key of the same name: running this
+# again does not pile keys up
+Keys = env["res.users.apikeys"].with_user(user).sudo()
+Keys.search([("user_id", "=", user.id), ("name", "=", {name!r})]).unlink()
 # as an administrator may: a key of the user, created on the server
-key = env["res.users.apikeys"].with_user(user).sudo()._generate(
-    None, {name!r}, expiry or None
-)
+key = Keys._generate(None, {name!r}, expiry or None)
 env.cr.commit()
 print("LIVE_API_KEY=" + key)
 """
@@ -903,10 +897,11 @@ print("LIVE_API_KEY=" + key)
 
 def cmd_apikey(opts):
     """Print a fresh API key of a user of the serve database (what the user
-    would get from Preferences > Account Security > New API Key)."""
+    would get from Preferences > Account Security > New API Key); it replaces
+    the user's previous key of the same name."""
     odoo = Odoo(opts.odoo)
     check_postgres(odoo, opts)
-    conf = write_config(odoo, opts, "serve", opts.db, opts.port)
+    conf = write_config(odoo, opts, "apikey", opts.db, opts.port)
     if module_state(odoo, opts, opts.db) != "installed":
         raise Fatal(f"{ADDON} is not installed in {opts.db}: run tools/serve first.")
     script = APIKEY_SCRIPT.format(login=opts.login, name=opts.name, days=opts.days)
@@ -963,9 +958,11 @@ def parser():
     )
 
     apikey = sub.add_parser(
-        "apikey", help="print a new API key of a user (serve database)"
+        "apikey",
+        help="print a new API key of a user (serve database, or $LIVE_DB), "
+        "replacing their previous key of the same name",
     )
-    common(apikey, SERVE_DB, 8069)
+    common(apikey, os.environ.get("LIVE_DB") or SERVE_DB, 8069)
     apikey.add_argument("--login", required=True, help="whose key (e.g. demo)")
     apikey.add_argument("--name", default="lmdev", help="the key's description")
     apikey.add_argument(
