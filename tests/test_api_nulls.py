@@ -39,8 +39,14 @@ class TestApiNulls(LiveApiCase):
         self.assertIsNone(last["payload"])
         self.assert_no_false(page.json(), "MessagePage")
         # the push carries the same form
-        notif = self.env["bus.bus"].sudo().search(
-            [("message", "like", '"live_messaging/message"')], order="id desc", limit=1
+        notif = (
+            self.env["bus.bus"]
+            .sudo()
+            .search(
+                [("message", "like", '"live_messaging/message"')],
+                order="id desc",
+                limit=1,
+            )
         )
         pushed = json.loads(notif.message)["payload"]
         self.assertEqual(pushed["id"], message["id"])
