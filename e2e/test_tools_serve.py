@@ -10,6 +10,8 @@ these tests hide, tools/venvs.py), on a copy of the test database.
   installs one that works, or one line says what to run.
 """
 
+import ast
+import re
 import subprocess
 import time
 
@@ -131,3 +133,17 @@ def test_serve_workers_says_what_to_run_when_gevent_cannot_start(tools):
     [error] = [line for line in result.stderr.splitlines() if "ERROR" in line]
     assert "pkg_resources" in error
     assert "pip install 'setuptools>=70,<82'" in error
+
+
+def test_requirements_match_the_manifest(tools):
+    """The runtime requirements are declared once: requirements.txt names the
+    packages of the manifest's external_dependencies, no more, no less."""
+    root = tools.lmdev.ROOT
+    manifest = ast.literal_eval((root / "__manifest__.py").read_text())
+    declared = {
+        re.split(r"[<>=!~; \[]", line, maxsplit=1)[0].lower()
+        for line in tools.lmdev.requirement_lines(root / "requirements.txt")
+    }
+    assert declared == {
+        name.lower() for name in manifest["external_dependencies"]["python"]
+    }
