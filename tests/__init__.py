@@ -21,3 +21,4 @@ from . import test_support_tour
 from . import test_websocket
 from . import test_rpc
 from . import test_support_visitor_page
+from . import test_api_nulls

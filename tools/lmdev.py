@@ -767,6 +767,25 @@ def run_odoo_runner(odoo, opts, conf):
     where the test-only packages are not installed: loading the tests must not
     need them, and a missing one may fail only the tests that use it, with a
     message naming it."""
+    # Odoo's runner only runs the test modules that tests/__init__.py imports
+    imported = set(
+        re.findall(
+            r"^from \. import (test_\w+)$",
+            (ROOT / "tests" / "__init__.py").read_text(),
+            re.MULTILINE,
+        )
+    )
+    forgotten = sorted(
+        path.stem
+        for path in (ROOT / "tests").glob("test_*.py")
+        if path.stem not in imported
+    )
+    if forgotten:
+        return False, (
+            "tests/__init__.py does not import "
+            + ", ".join(forgotten)
+            + ": Odoo's runner would never run them"
+        )
     sys.path.insert(0, str(ROOT / "tools"))
     import venvs  # noqa: PLC0415 - beside this script
 
