@@ -194,60 +194,6 @@ class Node:
             pass
 
 
-GEVENT_PROBE = """
-import pkg_resources
-try:
-    pkg_resources.require("gevent")
-    print("OK")
-except pkg_resources.DistributionNotFound as exc:
-    print("MISSING " + exc.req.project_name)
-"""
-
-
-def gevent_shim(odoo):
-    """Make ``odoo-bin gevent`` start where pkg_resources cannot see gevent's
-    requirements. gevent 22.10 loads its monkey-patch plugins through
-    pkg_resources, and the pkg_resources of setuptools < 70 does not match
-    ``zope.interface`` with a wheel installed as ``zope_interface-*.dist-info``
-    (underscore-normalized names): the gevent worker then dies at start. The
-    remedy, local to the benchmark's servers: a folder on their PYTHONPATH with
-    a metadata-only dist-info under the dotted name. Returns the names shimmed."""
-    shim = RUN / "pkgshim"
-    shimmed = []
-    for _i in range(5):
-        probe = subprocess.run(
-            [sys.executable, "-c", GEVENT_PROBE],
-            env=odoo.env,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        if not probe.startswith("MISSING "):
-            break
-        name = probe.split(" ", 1)[1]
-        version = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                f"import importlib.metadata as m; print(m.version({name!r}))",
-            ],
-            env=odoo.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        info = shim / f"{name}-{version}.dist-info"
-        info.mkdir(parents=True, exist_ok=True)
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-        )
-        shimmed.append(f"{name} {version}")
-        if str(shim) not in odoo.env.get("PYTHONPATH", ""):
-            odoo.env["PYTHONPATH"] = os.pathsep.join(
-                filter(None, [str(shim), odoo.env.get("PYTHONPATH")])
-            )
-    return shimmed
-
-
 # ----------------------------------------------------------------------
 # Clients: publishers (REST, JSON-RPC) and subscribers (websocket holders)
 # ----------------------------------------------------------------------
@@ -581,9 +527,8 @@ class Bench:
         # the servers inherit it (10,000 sockets)
         self.results["nofile"] = wsclient.raise_nofile()
         self.prepare_db()
-        self.results["gevent_shim"] = gevent_shim(self.odoo)
-        if self.results["gevent_shim"]:
-            say(f"gevent requirements shimmed: {self.results['gevent_shim']}")
+        # the gevent worker must start (tools/serve --workers does the same)
+        self.results["gevent_fix"] = lmdev.ensure_gevent(self.odoo)
         base = self.opts.base_port
         self.nodes = [Node(self, "node_a", base, base + 1)]
         if "nodes" in self.scenarios:

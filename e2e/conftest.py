@@ -8,14 +8,19 @@ thread, real sockets). The server is started once per session on a free loopback
 port.
 """
 
+import os
 import shlex
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
 from livee2e import Server
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_addoption(parser):
@@ -24,6 +29,15 @@ def pytest_addoption(parser):
     group.addoption("--server-config", help="Odoo configuration file")
     group.addoption("--server-db", help="database the server serves")
     group.addoption("--server-log", help="server log file")
+    group.addoption(
+        "--template-db",
+        help="installed test database, copied by the tests that run tools/serve",
+    )
+    group.addoption(
+        "--tools-args",
+        default="",
+        help="options given to tools/serve and tools/lmdev.py (--odoo, --db-host...)",
+    )
 
 
 def _free_port():
@@ -99,3 +113,82 @@ def e2e_users(server, admin):
         )
         users[name] = (uid, login)
     return users
+
+
+class Tools:
+    """The repository's scripts (``tools/serve``, ``tools/lmdev.py``), run as a
+    user runs them, on copies of the installed test database."""
+
+    def __init__(self, template, args, tmp):
+        sys.path.insert(0, str(ROOT / "tools"))
+        import lmdev  # noqa: PLC0415 - the scripts' own module
+
+        self.lmdev = lmdev
+        self.template = template
+        self.args = shlex.split(args)
+        self.opts = lmdev.parser().parse_args(["serve", *self.args])
+        self.odoo = lmdev.Odoo(self.opts.odoo)
+        self.tmp = tmp
+        self.copies = []
+
+    def copy_db(self, suffix):
+        """A fresh copy of the test database (and its filestore)."""
+        target = f"{self.template}_{suffix}"
+        self.lmdev.copy_db(self.odoo, self.opts, self.template, target)
+        self.copies.append(target)
+        return target
+
+    def drop_copies(self):
+        for db in self.copies:
+            self.lmdev.drop_db(self.odoo, self.opts, db)
+
+    def venv(self, name, hide):
+        """A virtualenv seeing this machine's packages but ``hide`` (see
+        tools/venvs.py): a machine where they were never installed."""
+        import venvs  # noqa: PLC0415 - beside lmdev
+
+        return venvs.shadow_venv(self.tmp / name, hide)
+
+    def args_for_odoo(self):
+        """The PostgreSQL options of ``--tools-args``, as odoo-bin takes them."""
+        return [
+            f"--db_{key}={getattr(self.opts, f'db_{key}')}"
+            for key in ("host", "port", "user", "password")
+            if getattr(self.opts, f"db_{key}")
+        ]
+
+    def env(self, python=None, **extra):
+        """The environment of a script run with ``python`` (a venv's) as its
+        ``python3``."""
+        env = dict(self.odoo.env, **extra)
+        if python:
+            env["PATH"] = f"{Path(python).parent}{os.pathsep}{env['PATH']}"
+            env.pop("PYTHONHOME", None)
+        return env
+
+    def serve(self, *args, python=None, env=None, log=None):
+        """``tools/serve ARGS`` as a process (stopped by the caller), run by
+        ``python`` (default: this machine's python3)."""
+        out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
+        return subprocess.Popen(
+            [str(ROOT / "tools" / "serve"), *self.args, *map(str, args)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env or self.env(python),
+            cwd=ROOT,
+        )
+
+
+@pytest.fixture(scope="session")
+def tools(request, tmp_path_factory):
+    template = request.config.getoption("--template-db")
+    if not template:
+        pytest.fail("run through tools/test (needs --template-db)")
+    tools = Tools(
+        template,
+        request.config.getoption("--tools-args"),
+        tmp_path_factory.mktemp("tools"),
+    )
+    yield tools
+    tools.drop_copies()

@@ -2,8 +2,12 @@
 clients (requests, websocket-client)."""
 
 import json
+import socket
+import subprocess
 import time
+from pathlib import Path
 
+import pytest
 import requests
 import websocket
 
@@ -107,3 +111,38 @@ def receive_first(ws, notification_type, timeout):
             if notif["message"]["type"] == notification_type:
                 return notif, time.monotonic() - started
     raise AssertionError(f"no {notification_type} within {timeout}s")
+
+
+def free_port():
+    """A free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop(proc, timeout=30):
+    """Stop a server process started by a test, and wait for it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def wait_http(url, proc, log, timeout=120):
+    """Wait until ``url`` answers 200; fail if ``proc`` exits first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            tail = Path(log).read_text()[-3000:] if log else ""
+            pytest.fail(f"the server exited with {proc.returncode}:\n{tail}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{url} did not answer within {timeout} s; see {log}")
+        time.sleep(0.5)

@@ -39,6 +39,8 @@ class IrHttp(models.AbstractModel):
         user's choice for chat notifications."""
         result = super().session_info()
         if self.env.user._is_internal():
+            # the composer warns before sending what the server would refuse
+            result["live_body_max_chars"] = self.env["live.message"]._body_max_chars()
             result["live_record_models"] = sorted(
                 name
                 for name, cls in self.env.registry.items()

@@ -361,7 +361,8 @@ class LiveMessage(models.Model):
                 "topic": message.topic_id.name or None,
                 "kind": message.kind,
                 "body": message.body or "",
-                "payload": message.payload,
+                # the Json field reads an empty value as False
+                "payload": None if message.payload is False else message.payload,
                 "author": {
                     "id": message.author_id.id or None,
                     "name": message.author_name or "",
@@ -372,7 +373,8 @@ class LiveMessage(models.Model):
                 "res_id": message.res_id or None,
                 # always UTC: ISO 8601 with an explicit Z
                 "create_date": message.create_date
-                and message.create_date.isoformat(timespec="milliseconds") + "Z",
+                and message.create_date.isoformat(timespec="milliseconds") + "Z"
+                or None,
             }
             for message in self
         ]

@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..utils.text import InvalidValue, check_text
+from ..utils.values import rpc_value
 from .live_message import InputError, request_hash
 
 ROOM_TYPES = [
@@ -528,7 +529,7 @@ class LiveRoom(models.Model):
         formatted dict. With ``client_id``, a retry returns the first message."""
         self.ensure_one()
         message = self._post_message(body, client_id=client_id, payload=payload)
-        return message._format()[0]
+        return rpc_value(message._format()[0])
 
     def _post_message(
         self,
@@ -646,8 +647,10 @@ class LiveRoom(models.Model):
         self.check_access("read")
         if not self.env.su and not self.is_member:
             raise AccessError(_("You are not a member of this room."))
-        return self.env["live.message"]._fetch_page(
-            [("room_id", "=", self.id)], before=before, after=after, limit=limit
+        return rpc_value(
+            self.env["live.message"]._fetch_page(
+                [("room_id", "=", self.id)], before=before, after=after, limit=limit
+            )
         )
 
     def live_mark_seen(self, message_id=None):
@@ -724,4 +727,4 @@ class LiveRoom(models.Model):
     @api.model
     def live_get_rooms(self):
         """The current user's rooms, most recently active first."""
-        return self.search([("is_member", "=", True)])._format()
+        return rpc_value(self.search([("is_member", "=", True)])._format())

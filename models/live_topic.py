@@ -9,6 +9,7 @@ from odoo.tools import SQL
 from ..utils.schema import DEFAULT_TIME_LIMIT, SchemaError, compile_schema
 from ..utils.schema import validate_payload as validate_schema
 from ..utils.text import InvalidValue, check_text
+from ..utils.values import rpc_value
 from .live_message import InputError, request_hash
 
 TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
@@ -300,7 +301,9 @@ class LiveTopic(models.Model):
         self.ensure_one()
         # sudo: live.message - rights were checked by _publish; a replayed event
         # (same client_id) is not readable through the ORM by its author
-        return self._publish(payload, client_id=client_id).sudo()._format()[0]
+        return rpc_value(
+            self._publish(payload, client_id=client_id).sudo()._format()[0]
+        )
 
     def _publish(self, payload, *, body=False, client_id=False, res_id=False):
         """Check, store and push one event. A retry with the same ``client_id``
@@ -414,15 +417,17 @@ class LiveTopic(models.Model):
                 ("res_id", "in", Model._search([]) if Model.has_access("read") else []),
                 ("res_id", "in", list(deleted)),
             ]
-        return self.env["live.message"]._fetch_page(
-            domain, before=before, after=after, limit=limit
+        return rpc_value(
+            self.env["live.message"]._fetch_page(
+                domain, before=before, after=after, limit=limit
+            )
         )
 
     @api.model
     def live_get_topics(self):
         """Topics the current user may see, with their subscription state."""
         topics = self.search([]).filtered(lambda t: t._can_subscribe() or t.can_publish)
-        return topics._format()
+        return rpc_value(topics._format())
 
     @api.model
     def _demo_subscribe(self, subscriptions):

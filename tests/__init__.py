@@ -26,3 +26,6 @@ from . import test_presence
 from . import test_inbox_tour
 from . import test_nats_bridge
 from . import test_nats_subjects
+from . import test_rpc
+from . import test_support_visitor_page
+from . import test_api_nulls

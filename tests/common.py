@@ -1,3 +1,4 @@
+import importlib
 import json
 import struct
 import threading
@@ -20,6 +21,21 @@ from odoo.addons.bus.websocket import (
     WebsocketConnectionHandler,
     _websocket_instances,
 )
+
+
+def import_test_package(module, package):
+    """``module`` of the test-only ``package`` (requirements-test.txt),
+    imported inside the test that uses it: Odoo's runner imports the test
+    modules of every addon of the database, so an import at module level would
+    break every test run of a database with this addon. A missing package
+    fails only the tests that need it, with a message naming it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise AssertionError(
+            f"this test needs the Python package {package!r}, which is not "
+            "installed: pip install -r requirements-test.txt"
+        ) from None
 
 
 class LiveUsersMixin:

@@ -81,3 +81,28 @@ class LiveApiCase(LiveWebsocketCase):
         )
         self._websockets.add(ws)
         return ws
+
+
+def false_outside_booleans(value, schema, schemas, path=""):
+    """JSON pointers of the ``false`` values of an API answer that its OpenAPI
+    ``schema`` does not type as boolean: Odoo's empty value leaking where JSON
+    says null. Free-form objects (an event's payload) are not looked into."""
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+    schema = schema if isinstance(schema, dict) else {}
+    if value is False:
+        return [] if schema.get("type") == "boolean" else [path or "/"]
+    found = []
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        for key, item in value.items():
+            if key in properties:
+                found += false_outside_booleans(
+                    item, properties[key], schemas, f"{path}/{key}"
+                )
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += false_outside_booleans(
+                item, schema.get("items"), schemas, f"{path}/{index}"
+            )
+    return found

@@ -1,14 +1,12 @@
 import re
 
-from openapi_schema_validator import OAS30Validator
-from openapi_spec_validator import validate
-
 from odoo.tests import tagged
 
 from odoo.addons.live_messaging.controllers.api.main import LiveApiController
 from odoo.addons.live_messaging.controllers.api.openapi import BASE_PATH, OPERATIONS
 
-from .common_api import LiveApiCase
+from .common import import_test_package
+from .common_api import LiveApiCase, false_outside_booleans
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -35,8 +33,11 @@ class TestApiOpenapi(LiveApiCase):
         return response.json()
 
     def test_document_is_valid_openapi(self):
+        spec_validator = import_test_package(
+            "openapi_spec_validator", "openapi-spec-validator"
+        )
         document = self.document()
-        validate(document)  # raises on an invalid document
+        spec_validator.validate(document)  # raises on an invalid document
         self.assertEqual(document["openapi"], "3.0.3")
         self.assertEqual(document["servers"][0]["url"], self.base_url() + BASE_PATH)
 
@@ -69,6 +70,9 @@ class TestApiOpenapi(LiveApiCase):
     def test_answers_match_the_document(self):
         """Call every operation (successes and errors) and check each answer
         against the document: documented status, JSON body of its schema."""
+        schema_validator = import_test_package(
+            "openapi_schema_validator", "openapi-schema-validator"
+        )
         document = self.document()
         room_url = f"/rooms/{self.room.id}"
         topic = self.env["live.topic"].create(
@@ -185,7 +189,13 @@ class TestApiOpenapi(LiveApiCase):
                 self.assertIn(str(response.status_code), responses, response.text)
                 spec = deref(responses[str(response.status_code)], document)
                 schema = spec["content"]["application/json"]["schema"]
-                OAS30Validator(schema).validate(response.json())
+                schema_validator.OAS30Validator(schema).validate(response.json())
+                schemas = document["components"]["schemas"]
+                self.assertEqual(
+                    false_outside_booleans(response.json(), schema, schemas),
+                    [],
+                    "false where the document says null",
+                )
                 seen.add((method, template))
         # every authenticated operation answers 401 as documented
         for path, item in document["paths"].items():

@@ -23,7 +23,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import xml.etree.ElementTree as ET
@@ -302,14 +301,141 @@ def install(odoo, conf, db, *, update=False, demo=True, log=None):
 
 
 # ----------------------------------------------------------------------
+# Python requirements of the addon and of the multi-worker mode
+# ----------------------------------------------------------------------
+
+REQUIREMENTS_PROBE = """
+import importlib.metadata, sys
+from packaging.requirements import Requirement
+for line in sys.argv[1:]:
+    req = Requirement(line)
+    if req.marker and not req.marker.evaluate():
+        continue
+    try:
+        version = importlib.metadata.version(req.name)
+    except importlib.metadata.PackageNotFoundError:
+        print(line)
+        continue
+    if req.specifier and not req.specifier.contains(version, prereleases=True):
+        print(line)
+"""
+
+
+def requirement_lines(path):
+    lines = []
+    for line in Path(path).read_text().splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if line and not line.startswith(("#", "-")):
+            lines.append(line)
+    return lines
+
+
+def unmet_requirements(odoo, path):
+    """The lines of a requirements file that Odoo's interpreter does not meet
+    (checked as Odoo checks a manifest's external dependencies)."""
+    probe = subprocess.run(
+        [sys.executable, "-c", REQUIREMENTS_PROBE, *requirement_lines(path)],
+        env=odoo.env,
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode:
+        raise Fatal(f"Cannot check {path.name}: {_last_line(probe.stderr)}")
+    return probe.stdout.split("\n")[:-1]
+
+
+def _last_line(text):
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no output"
+
+
+def pip_install(odoo, *args):
+    """``pip install`` into Odoo's interpreter; returns (ok, last error line)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        + list(args),
+        env=odoo.env,
+        capture_output=True,
+        text=True,
+    )
+    return not result.returncode, _last_line(result.stderr or result.stdout)
+
+
+def ensure_runtime_requirements(odoo):
+    """Install the addon's runtime requirements (``requirements.txt``, the
+    packages of the manifest's ``external_dependencies``) when one is missing;
+    fail with one line saying what to run when they cannot be installed."""
+    path = ROOT / "requirements.txt"
+    unmet = unmet_requirements(odoo, path)
+    if not unmet:
+        return
+    say(f"installing the addon's Python requirements: {', '.join(unmet)}")
+    ok, error = pip_install(odoo, "-r", str(path))
+    unmet = unmet_requirements(odoo, path)
+    if unmet:
+        raise Fatal(
+            f"Missing Python requirements {', '.join(unmet)} could not be installed "
+            f"({error if not ok else 'still unmet'}): run "
+            f"`{Path(sys.executable).name} -m pip install -r {path}`."
+        )
+
+
+# gevent 22.10 (Odoo 18's pin on Python 3.11) loads its plugins through
+# pkg_resources: setuptools < 70 does not match zope.interface installed as
+# zope_interface-*.dist-info (DistributionNotFound) and setuptools >= 82 has no
+# pkg_resources any more. Either way `odoo-bin gevent`, the worker that serves
+# websockets when workers > 0, dies at start.
+GEVENT_PROBE = "import gevent.monkey; gevent.monkey.patch_all()"
+SETUPTOOLS_FOR_GEVENT = "setuptools>=70,<82"
+
+
+def _gevent_error(odoo):
+    probe = subprocess.run(
+        [sys.executable, "-c", GEVENT_PROBE],
+        env=odoo.env,
+        capture_output=True,
+        text=True,
+    )
+    return probe.returncode and _last_line(probe.stderr)
+
+
+def ensure_gevent(odoo):
+    """Make sure the websocket worker (``odoo-bin gevent``) can start; install
+    a setuptools it works with when that is what it lacks. Returns what was
+    done (``None``: nothing)."""
+    error = _gevent_error(odoo)
+    if not error:
+        return None
+    if "pkg_resources" not in error:
+        raise Fatal(
+            f"The websocket worker (odoo-bin gevent) cannot start: {error}. "
+            "Install Odoo's requirements.txt (gevent)."
+        )
+    say(f"gevent cannot start ({error}); installing {SETUPTOOLS_FOR_GEVENT}")
+    ok, pip_error = pip_install(odoo, SETUPTOOLS_FOR_GEVENT)
+    error = _gevent_error(odoo)
+    if error:
+        raise Fatal(
+            f"The websocket worker (odoo-bin gevent) cannot start: {error}"
+            f"{'' if ok else f' (pip: {pip_error})'}; run "
+            f"`{Path(sys.executable).name} -m pip install '{SETUPTOOLS_FOR_GEVENT}'`."
+        )
+    return f"installed {SETUPTOOLS_FOR_GEVENT}"
+
+
+# ----------------------------------------------------------------------
 # serve
 # ----------------------------------------------------------------------
 
 
 def cmd_serve(opts):
     odoo = Odoo(opts.odoo)
+    ensure_runtime_requirements(odoo)
+    if opts.workers:
+        ensure_gevent(odoo)
     check_postgres(odoo, opts)
-    conf = write_config(odoo, opts, "serve", opts.db, opts.port)
+    name = "serve" if opts.db == SERVE_DB else f"serve-{opts.db}"
+    conf = write_config(odoo, opts, name, opts.db, opts.port)
     if opts.reset:
         say(f"dropping database {opts.db}")
         drop_db(odoo, opts, opts.db)
@@ -318,9 +444,14 @@ def cmd_serve(opts):
         install(odoo, conf, opts.db, demo=not opts.no_demo)
     elif opts.update:
         install(odoo, conf, opts.db, update=True)
+    websocket = (
+        f"websockets on port {opts.gevent_port}"
+        if opts.workers
+        else "websockets on the same port"
+    )
     say(
         f"Odoo with {ADDON} on http://localhost:{opts.port} (database {opts.db}; "
-        "websocket on the same port). Demo logins: admin/admin, demo/demo, lisa/lisa."
+        f"{websocket}). Demo logins: admin/admin, demo/demo, lisa/lisa."
     )
     os.execve(odoo.cmd[0], odoo.cmd + ["-c", str(conf), "-d", opts.db], odoo.env)
 
@@ -418,43 +549,35 @@ def run_lint():
 
 
 def run_wheel():
-    """Build the addon's wheel from its tracked files, in a folder named after
-    the addon (whool takes the addon's name from its folder) and outside any git
-    checkout (whool then copies the folder as it is)."""
-    files = subprocess.run(
-        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split("\n")
+    """Build the addon's wheel from this checkout, whatever its folder's name:
+    the in-tree backend (tools/wheel_backend.py) builds it with whool in a
+    folder named after the addon."""
     dist = RUN / "dist"
     shutil.rmtree(dist, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix="lm-wheel-") as tmp:
-        src = Path(tmp) / ADDON
-        for name in filter(None, files):
-            if (ROOT / name).is_file():
-                (src / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(ROOT / name, src / name)
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "-q",
-                "--no-deps",
-                "--no-build-isolation",
-                "-w",
-                str(dist),
-                str(src),
-            ],
-            capture_output=True,
-            text=True,
-            cwd=tmp,
-        )
-    wheels = sorted(dist.glob("odoo_addon_live_messaging-*.whl"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    wheels = sorted(dist.glob("odoo_addon_*.whl"))
     if result.returncode or not wheels:
         return False, (result.stderr or result.stdout).strip()[-2000:]
+    if not wheels[-1].name.startswith(f"odoo_addon_{ADDON}-"):
+        return False, f"{wheels[-1].name}: the addon is not named {ADDON}"
     with zipfile.ZipFile(wheels[-1]) as wheel:
         names = wheel.namelist()
-    if "odoo/addons/live_messaging/__manifest__.py" not in names:
+    if f"odoo/addons/{ADDON}/__manifest__.py" not in names:
         return False, f"{wheels[-1].name} does not hold the addon"
     return True, f"{wheels[-1].name} ({len(names)} files)"
 
@@ -512,6 +635,7 @@ def pytest_outcome(opts, result, junit):
 
 def cmd_test(opts, pytest_args):
     odoo = Odoo(opts.odoo)
+    ensure_runtime_requirements(odoo)
     ensure_test_requirements(opts)
     check_postgres(odoo, opts)
     if not opts.no_browser and not find_browser():
@@ -584,6 +708,12 @@ def cmd_test(opts, pytest_args):
         "" if opts.no_bus or opts.paths else " + Odoo bus"
     )
     step(label + ")", results, run_pytest)
+    if not opts.no_odoo_runner and not opts.paths and not opts.k:
+        step(
+            "Odoo's test runner (odoo-bin --test-tags, no test-only packages)",
+            results,
+            lambda: run_odoo_runner(odoo, opts, conf),
+        )
     if not opts.no_e2e and not opts.paths:
         step("end-to-end (real server)", results, lambda: run_e2e(odoo, opts))
     if not opts.no_bench and not opts.paths and not opts.k:
@@ -628,6 +758,93 @@ def run_bench(opts):
     return True, f"all scenarios ran; summary in {summary.relative_to(ROOT)}"
 
 
+MISSING_TEST_PACKAGE = "this test needs the Python package"
+LOG_RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (\w+) \S+ ([\w.]+): ", re.MULTILINE
+)
+
+
+def run_odoo_runner(odoo, opts, conf):
+    """The addon's tests under Odoo's own runner (``odoo-bin --test-tags``, as
+    integrators and OCA's CI run the tests of a database), in an interpreter
+    where the test-only packages are not installed: loading the tests must not
+    need them, and a missing one may fail only the tests that use it, with a
+    message naming it."""
+    # Odoo's runner only runs the test modules that tests/__init__.py imports
+    imported = set(
+        re.findall(
+            r"^from \. import (test_\w+)$",
+            (ROOT / "tests" / "__init__.py").read_text(),
+            re.MULTILINE,
+        )
+    )
+    forgotten = sorted(
+        path.stem
+        for path in (ROOT / "tests").glob("test_*.py")
+        if path.stem not in imported
+    )
+    if forgotten:
+        return False, (
+            "tests/__init__.py does not import "
+            + ", ".join(forgotten)
+            + ": Odoo's runner would never run them"
+        )
+    sys.path.insert(0, str(ROOT / "tools"))
+    import venvs  # noqa: PLC0415 - beside this script
+
+    hidden = venvs.test_only_distributions(ROOT, odoo.root)
+    python = venvs.shadow_venv(RUN / "venv-odoo-runner", hidden)
+    log = RUN / "logs" / "odoo-runner.log"
+    log.unlink(missing_ok=True)
+    tags = f"/{ADDON}"
+    args = [str(python), *odoo.cmd[1:], "-c", str(conf), "-d", opts.db]
+    args += ["--test-tags", tags, "--stop-after-init", f"--logfile={log}"]
+    say(
+        f"odoo-bin --test-tags {tags} without {len(hidden)} test-only packages "
+        f"({', '.join(hidden[:6])}...); log: {log.relative_to(ROOT)}"
+    )
+    result = subprocess.run(args, env=odoo.env)
+    text = log.read_text() if log.exists() else ""
+    records = list(LOG_RECORD.finditer(text))
+    report, expected, unexpected = None, [], []
+    for index, match in enumerate(records):
+        end = records[index + 1].start() if index + 1 < len(records) else len(text)
+        message = text[match.end() : end]
+        level, logger = match.groups()
+        if logger == "odoo.tests.result" and " when loading database " in message:
+            report = message.split(" when loading database ")[0].strip()
+        elif level in ("ERROR", "CRITICAL"):
+            first = message.splitlines()[0] if message else ""
+            if first.startswith(("FAIL: ", "ERROR: ")) and (
+                MISSING_TEST_PACKAGE in message
+            ):
+                expected.append(first)
+            else:
+                unexpected.append(first)
+    counts = re.match(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests", report or "")
+    if not counts:
+        return False, f"no test report (exit {result.returncode}); see {log}"
+    failed, errors, total = map(int, counts.groups())
+    detail = f"{total} tests, {failed} failed, {errors} errors"
+    if expected:
+        detail += f" ({len(expected)} for lack of a test-only package, as expected)"
+    if unexpected:
+        detail += "; unexpected:\n  " + "\n  ".join(unexpected[:20])
+    ok = not unexpected and failed + errors == len(expected) and total > 0
+    return ok, detail + ("" if ok else f"; see {log}")
+
+
+def tools_args(opts):
+    """The options of ``opts`` that tools/serve and tools/lmdev.py take too
+    (where Odoo and PostgreSQL are)."""
+    args = [f"--odoo={opts.odoo}"] if opts.odoo else []
+    for key in ("host", "port", "user", "password"):
+        value = getattr(opts, f"db_{key}")
+        if value:
+            args.append(f"--db-{key}={value}")
+    return args
+
+
 def run_e2e(odoo, opts):
     """The e2e/ tests with plain pytest against a real Odoo server process, on a
     copy of the freshly installed test database (real commits, NOTIFY, sockets)."""
@@ -653,6 +870,8 @@ def run_e2e(odoo, opts):
         f"--server-config={conf}",
         f"--server-db={db}",
         f"--server-log={log}",
+        f"--template-db={opts.db}",
+        f"--tools-args={shlex.join(tools_args(opts))}",
         f"--junitxml={junit}",
         str(ROOT / "e2e"),
     ]
@@ -687,10 +906,12 @@ if not user:
     raise SystemExit("no user with login {login}")
 days = {days!r}
 expiry = days and datetime.datetime.now() + datetime.timedelta(days=days)
+# a new key replaces the user's previous key of the same name: running this
+# again does not pile keys up
+Keys = env["res.users.apikeys"].with_user(user).sudo()
+Keys.search([("user_id", "=", user.id), ("name", "=", {name!r})]).unlink()
 # as an administrator may: a key of the user, created on the server
-key = env["res.users.apikeys"].with_user(user).sudo()._generate(
-    None, {name!r}, expiry or None
-)
+key = Keys._generate(None, {name!r}, expiry or None)
 env.cr.commit()
 print("LIVE_API_KEY=" + key)
 """
@@ -698,10 +919,11 @@ print("LIVE_API_KEY=" + key)
 
 def cmd_apikey(opts):
     """Print a fresh API key of a user of the serve database (what the user
-    would get from Preferences > Account Security > New API Key)."""
+    would get from Preferences > Account Security > New API Key); it replaces
+    the user's previous key of the same name."""
     odoo = Odoo(opts.odoo)
     check_postgres(odoo, opts)
-    conf = write_config(odoo, opts, "serve", opts.db, opts.port)
+    conf = write_config(odoo, opts, "apikey", opts.db, opts.port)
     if module_state(odoo, opts, opts.db) != "installed":
         raise Fatal(f"{ADDON} is not installed in {opts.db}: run tools/serve first.")
     script = APIKEY_SCRIPT.format(login=opts.login, name=opts.name, days=opts.days)
@@ -758,9 +980,11 @@ def parser():
     )
 
     apikey = sub.add_parser(
-        "apikey", help="print a new API key of a user (serve database)"
+        "apikey",
+        help="print a new API key of a user (serve database, or $LIVE_DB), "
+        "replacing their previous key of the same name",
     )
-    common(apikey, SERVE_DB, 8069)
+    common(apikey, os.environ.get("LIVE_DB") or SERVE_DB, 8069)
     apikey.add_argument("--login", required=True, help="whose key (e.g. demo)")
     apikey.add_argument("--name", default="lmdev", help="the key's description")
     apikey.add_argument(
@@ -782,6 +1006,11 @@ def parser():
     )
     test.add_argument(
         "--no-bench", action="store_true", help="skip the benchmark's smoke run"
+    )
+    test.add_argument(
+        "--no-odoo-runner",
+        action="store_true",
+        help="skip the run of the tests by Odoo's own runner (odoo-bin --test-tags)",
     )
     test.add_argument(
         "--bench-port",

@@ -15,6 +15,15 @@ import sys
 from .client import ApiError, AuthError, Client, unescape_body
 
 
+class _Stopped(BaseException):
+    """SIGTERM: stop listening (not an Exception: nothing on the way may
+    swallow it)."""
+
+
+def _stop(*_args):
+    raise _Stopped
+
+
 def _print(data):
     if isinstance(data, dict) and isinstance(data.get("body"), str):
         # a message: its text as typed, beside the body as the API sends it
@@ -128,17 +137,28 @@ def run(opts):
     elif command in ("subscribe", "unsubscribe"):
         _print(getattr(client, command)(opts.topic))
     elif command == "listen":
-        if not opts.topics and not opts.rooms:
-            raise SystemExit("listen: give --topic NAME (repeatable) and/or --rooms")
-        since = {}
-        if opts.after is not None:
-            if len(opts.topics) != 1:
-                raise SystemExit("listen: --after needs exactly one --topic")
-            since[opts.topics[0]] = opts.after
-        listener = client.listen(topics=opts.topics, rooms=opts.rooms, since=since)
-        signal.signal(signal.SIGTERM, lambda *_args: listener.close())
+        listen(client, opts)
+
+
+def listen(client, opts):
+    if not opts.topics and not opts.rooms:
+        raise SystemExit("listen: give --topic NAME (repeatable) and/or --rooms")
+    since = {}
+    if opts.after is not None:
+        if len(opts.topics) != 1:
+            raise SystemExit("listen: --after needs exactly one --topic")
+        since[opts.topics[0]] = opts.after
+    listener = client.listen(topics=opts.topics, rooms=opts.rooms, since=since)
+    # SIGTERM (kill) ends the iteration; the socket is closed after it (from
+    # the handler, closing would wait on the read it interrupted, forever)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
         for delivery in listener:
             _print({"kind": delivery.kind, "target": delivery.target, **delivery.data})
+    except _Stopped:
+        pass
+    finally:
+        listener.close()
 
 
 def main(argv=None):

@@ -21,6 +21,7 @@ from odoo.addons.live_messaging.models.support.live_support_session import (
     CHANNEL_PREFIX,
 )
 
+from ...utils.values import json_value
 from . import auth
 from .errors import (
     EXPOSED_HEADERS,
@@ -312,6 +313,9 @@ class LiveApiController(http.Controller):
                 return result
             status, data = result
             request.env.flush_all()
+            # JSON's null where Odoo says False, as the document types it
+            schema = operation.responses.get(status, (None, None))[1]
+            data = json_value(data, SCHEMAS.get(schema), SCHEMAS)
         except Exception as exc:
             if must_propagate(exc):
                 raise

@@ -225,7 +225,9 @@ SCHEMAS = {
             "topic": _nullable({"type": "string"}),
             "kind": {"type": "string", "enum": ["chat", "event", "system"]},
             "body": {"type": "string", "description": BODY_CONTRACT},
-            "payload": {"description": "JSON data (any JSON value), or null."},
+            "payload": _nullable(
+                {"type": "object", "description": "JSON data (an object), or null."}
+            ),
             "author": _ref("Author"),
             "client_id": _nullable({"type": "string"}),
             "res_model": _nullable({"type": "string"}),

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ...utils.text import InvalidValue, check_text, unescape_body
+from ...utils.values import rpc_value
 from ..live_message import InputError
 
 EXPIRY_PARAM = "live_messaging.support_expiry_seconds"
@@ -420,7 +421,7 @@ class LiveSupportSession(models.Model):
         # sudo: live.support.session - agents see the whole queue
         waiting = self.sudo().search([("state", "=", "waiting")], order="join_date")
         waiting -= waiting._check_expiry()
-        return waiting._format_queue()
+        return rpc_value(waiting._format_queue())
 
     @api.model
     def live_my_chats(self):
@@ -432,7 +433,7 @@ class LiveSupportSession(models.Model):
             order="claim_date",
         )
         sessions -= sessions._check_expiry()
-        return sessions._format_queue()
+        return rpc_value(sessions._format_queue())
 
     def live_claim(self):
         """Take a waiting visitor: one agent wins, whatever the concurrency.
@@ -482,7 +483,7 @@ class LiveSupportSession(models.Model):
         session.room_id._post_system(_("%s joined the chat.", agent.name))
         session._notify_queue({"removed": session.id, "agent": agent.name})
         session._notify_event("claimed")
-        return session._format_queue()[0]
+        return rpc_value(session._format_queue()[0])
 
     def live_close(self):
         """End a chat as its agent (or a manager)."""

@@ -11,6 +11,7 @@
     let socket = null;
     let heartbeat = null;
     let lastTyping = 0;
+    let joining = false;
     const typingTimers = {};
     const shown = new Set();
     const UNESCAPES = { "&amp;": "&", "&lt;": "<", "&gt;": ">" };
@@ -69,6 +70,12 @@
             return;
         }
         shown.add(message.id);
+        // whoever wrote it is no longer typing it
+        if (typingTimers[message.author.name]) {
+            clearTimeout(typingTimers[message.author.name]);
+            delete typingTimers[message.author.name];
+            renderTyping();
+        }
         const item = document.createElement("li");
         item.className = message.kind;
         const time = document.createElement("time");
@@ -168,6 +175,13 @@
 
     $("join").addEventListener("submit", async (event) => {
         event.preventDefault();
+        // one chat at a time: a second click (or Enter) while joining, or with
+        // a chat open, would queue the visitor twice and abandon the first
+        if (joining || token) {
+            return;
+        }
+        joining = true;
+        $("join").querySelector("button").disabled = true;
         try {
             const joined = await call("join", {
                 name: $("name").value,
@@ -180,6 +194,9 @@
             await resume();
         } catch (error) {
             notice(error.message);
+        } finally {
+            joining = false;
+            $("join").querySelector("button").disabled = false;
         }
     });
 

@@ -1,4 +1,4 @@
-import { Component, onMounted, onWillStart, useState } from "@odoo/owl";
+import { Component, onMounted, onWillStart, onWillUnmount, useState } from "@odoo/owl";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { useBridgeListener } from "../core/hooks";
@@ -44,11 +44,14 @@ export class LiveChatApp extends Component {
             await Promise.all([this.chat.fetchRooms(), this.chat.fetchTopics()]);
         });
         onMounted(() => {
+            // the floating chat window steps aside while the app is on screen
+            this.chat.state.appOpen++;
             if (this.app.view === "feed") {
                 this.feed.markSeen();
             }
             this.loadRecentEvents();
         });
+        onWillUnmount(() => this.chat.state.appOpen--);
     }
 
     get app() {

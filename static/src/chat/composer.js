@@ -1,10 +1,14 @@
 import { Component, useRef, useState } from "@odoo/owl";
-import { useAutofocus, useService } from "@web/core/utils/hooks";
+import { _t } from "@web/core/l10n/translation";
+import { useAutofocus, useBus, useService } from "@web/core/utils/hooks";
+import { bodyLength, bodyMaxChars } from "../core/chat_service";
 
 /**
  * Where a message is written. Enter sends, Shift+Enter starts a new line. The
  * message shows at once (see `ChatStore.postMessage`); the composer is free for
- * the next one without waiting for the server.
+ * the next one without waiting for the server. A message longer than the
+ * server accepts is not sent: the composer says so and keeps it. A message the
+ * server refuses comes back here with its Edit button.
  */
 export class LiveComposer extends Component {
     static template = "live_messaging.Composer";
@@ -20,10 +24,36 @@ export class LiveComposer extends Component {
         if (this.props.autofocus) {
             useAutofocus({ refName: "textarea" });
         }
+        useBus(this.chat.bus, "EDIT_MESSAGE", ({ detail }) => {
+            if (detail.roomId === this.props.room.id) {
+                const typed = this.state.body.trim();
+                this.state.body = typed ? `${detail.body}\n${typed}` : detail.body;
+                this.textarea.el?.focus();
+            }
+        });
+    }
+
+    get maxChars() {
+        return bodyMaxChars();
+    }
+
+    get tooLong() {
+        return Boolean(this.maxChars) && bodyLength(this.state.body) > this.maxChars;
+    }
+
+    get tooLongText() {
+        return _t("%(length)s characters: a message is at most %(max)s.", {
+            length: bodyLength(this.state.body),
+            max: this.maxChars,
+        });
     }
 
     get canSend() {
-        return this.props.room.active !== false && this.state.body.trim().length > 0;
+        return (
+            this.props.room.active !== false &&
+            this.state.body.trim().length > 0 &&
+            !this.tooLong
+        );
     }
 
     onKeydown(ev) {

@@ -44,6 +44,7 @@ export class LiveMessageList extends Component {
     rememberShown() {
         this.shown = {
             keys: this.props.room.messages.map((m) => m.localKey),
+            failed: this.props.room.messages.filter((m) => m.failed).map((m) => m.localKey),
             loaded: this.props.room.loaded,
         };
     }
@@ -98,6 +99,18 @@ export class LiveMessageList extends Component {
             if (before.atBottom || last?.author.id === this.chat.me.id) {
                 this.scrollToBottom();
             }
+        } else if (before.atBottom) {
+            // the last messages changed in place (confirmed, failed): stay at the bottom
+            this.scrollToBottom();
+        }
+        // a message that just failed: its reason and buttons must be in sight
+        const failed = this.props.room.messages.filter(
+            (m) => m.failed && !before.failed?.includes(m.localKey)
+        );
+        if (failed.length) {
+            const key = failed.at(-1).localKey;
+            const row = el.querySelector(`[data-local-key="${key}"] .o-live-Message-failure`);
+            row?.scrollIntoView({ block: "nearest" });
         }
     }
 
@@ -117,6 +130,10 @@ export class LiveMessageList extends Component {
 
     retry(message) {
         this.chat.retryMessage(this.props.room, message);
+    }
+
+    edit(message) {
+        this.chat.editMessage(this.props.room, message);
     }
 
     discard(message) {

@@ -24,7 +24,10 @@ export class LiveTopicEvent extends Component {
 
     get payloadText() {
         const payload = this.props.event.payload;
-        return payload === null || payload === undefined ? "" : JSON.stringify(payload, null, 2);
+        // null on the bus, false (Odoo's empty value) over RPC
+        return payload === null || payload === undefined || payload === false
+            ? ""
+            : JSON.stringify(payload, null, 2);
     }
 
     openRecord() {

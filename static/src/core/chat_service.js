@@ -1,4 +1,4 @@
-import { markRaw, reactive } from "@odoo/owl";
+import { EventBus, markRaw, reactive } from "@odoo/owl";
 import { browser } from "@web/core/browser/browser";
 import { _t } from "@web/core/l10n/translation";
 import { ConnectionLostError, RPCError } from "@web/core/network/rpc";
@@ -30,6 +30,27 @@ export function describeError(error) {
     return error?.message || String(error);
 }
 
+/**
+ * Whether the server refused the message for good (an Odoo user error: too
+ * long, not a member, archived room...): sending it again would fail the same
+ * way. Lost connections and unexpected server errors are worth a retry.
+ */
+export function isRefusal(error) {
+    return (
+        error instanceof RPCError && Boolean(error.exceptionName?.startsWith("odoo.exceptions."))
+    );
+}
+
+/** The longest message body the server accepts (characters), if it told. */
+export function bodyMaxChars() {
+    return session.live_body_max_chars || null;
+}
+
+/** A body's length as the server counts it (characters, not UTF-16 units). */
+export function bodyLength(body) {
+    return [...body.trim()].length;
+}
+
 /** "2024-05-01T10:00:00.000Z" -> "2024-05-01 10:00:00", as rooms' dates come. */
 function toSqlDate(isoDate) {
     return isoDate ? isoDate.replace("T", " ").slice(0, 19) : isoDate;
@@ -51,6 +72,8 @@ export class ChatStore {
     constructor(env, { orm, bridge, busService }) {
         // services and timers stay out of the reactive proxies components hold
         this.services = markRaw({ orm, bridge, busService });
+        /** UI events between components: EDIT_MESSAGE {roomId, body} */
+        this.bus = markRaw(new EventBus());
         this.me = { id: user.userId, name: user.name };
         this.uiKey = `live_messaging.chat_ui.${session.db}.${user.userId}`;
         this.state = reactive({
@@ -63,6 +86,8 @@ export class ChatStore {
             topics: null,
             /** the floating chat window */
             window: { open: false, folded: false, roomId: null },
+            /** how many Chat apps are on screen (the window hides meanwhile) */
+            appOpen: 0,
             /** what the chat app shows: "room", "feed" or "topic" */
             app: { view: "feed", roomId: null, topicName: null },
         });
@@ -380,10 +405,12 @@ export class ChatStore {
             create_date: new Date().toISOString(),
             pending: true,
             failed: false,
+            refused: false,
             error: null,
         };
         room.messages.push(message);
         await this.sendMessage(room, room.messages.at(-1));
+        return room.messages.find((m) => m.localKey === message.localKey) || null;
     }
 
     /** Send (again) a message of this tab, with the same `client_id`: the
@@ -391,6 +418,7 @@ export class ChatStore {
     async sendMessage(room, message) {
         message.pending = true;
         message.failed = false;
+        message.refused = false;
         message.error = null;
         try {
             const saved = await this.services.orm.silent.call(
@@ -413,12 +441,20 @@ export class ChatStore {
             }
             message.pending = false;
             message.failed = true;
+            // refused for good: no retry, the user edits it (or discards it)
+            message.refused = isRefusal(error);
             message.error = describeError(error);
         }
     }
 
     retryMessage(room, message) {
         return this.sendMessage(room, message);
+    }
+
+    /** Take a message the server refused back into the room's composer. */
+    editMessage(room, message) {
+        this.discardMessage(room, message);
+        this.bus.trigger("EDIT_MESSAGE", { roomId: room.id, body: message.body });
     }
 
     discardMessage(room, message) {

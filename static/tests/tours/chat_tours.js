@@ -51,13 +51,14 @@ tours.add("live_messaging_systray_send", {
             run: "click",
         },
         {
-            trigger: ".o_app:contains(Live Messaging)",
+            // not Live Messaging: the window steps aside in its Chat app
+            trigger: ".o_app:contains(Discuss)",
             run: "click",
         },
         {
             content: "The chat window survived the navigation",
             trigger:
-                "body:has(.o_menu_brand:contains(Live Messaging)) .o-live-ChatWindow .o-live-Message:contains(Hello from the systray)",
+                "body:has(.o_menu_brand:contains(Discuss)) .o-live-ChatWindow .o-live-Message:contains(Hello from the systray)",
         },
         {
             content: "Sent once",

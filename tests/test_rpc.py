@@ -1,0 +1,154 @@
+import inspect
+
+from odoo.tests import tagged
+
+from .common import LiveHttpCase, LiveSupportMixin
+
+ADDON_MODULE = "odoo.addons.live_messaging."
+
+
+def public_methods(registry):
+    """``{(model, method)}``: the public methods (no leading underscore) that
+    this addon's classes add to the concrete models of the registry, leaving
+    out its overrides of methods defined elsewhere (``create``, ``write``...)."""
+    found = set()
+    for name, model_class in registry.items():
+        if model_class._abstract:
+            continue
+        mro = model_class.__mro__
+        for cls in mro:
+            if not cls.__module__.startswith(ADDON_MODULE):
+                continue
+            for attr, value in vars(cls).items():
+                if attr.startswith("_") or not inspect.isfunction(value):
+                    continue
+                if any(
+                    attr in vars(other)
+                    for other in mro
+                    if not other.__module__.startswith(ADDON_MODULE)
+                ):
+                    continue  # an override: Odoo's own contract
+                found.add((name, attr))
+    return found
+
+
+@tagged("post_install", "-at_install")
+class TestPublicMethodsOverXmlrpc(LiveSupportMixin, LiveHttpCase):
+    """Public model methods are RPC methods: called over XML-RPC, every one
+    answers a value XML-RPC can marshal (never None, which fails *after* the
+    work was done, so that a client retrying on the error does it twice)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_support_agents()
+        cls.topic = cls.env["live.topic"].create(
+            {"name": "rpc/test", "publish_access": "users"}
+        )
+        cls.session, _token = cls.env["live.support.session"]._visitor_join(
+            "Val", "Hello", ip="10.0.0.9"
+        )
+        cls.order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.env["res.partner"].create({"name": "RPC"}).id,
+                "user_id": cls.user_alice.id,
+            }
+        )
+
+    def calls(self):
+        """``(login, model, method, args, kwargs)``, in an order that works."""
+        alice, sam = "lm_alice", "lm_sam"
+        room, topic = [self.room.id], [self.topic.id]
+        token = "rpc-test-tab-1"
+        return [
+            (alice, "live.room", "live_get_rooms", [], {}),
+            (alice, "live.room", "live_post_message", [room, "over XML-RPC"], {}),
+            (
+                alice,
+                "live.room",
+                "live_post_message",
+                [room, "again"],
+                {"client_id": "rpc-1", "payload": {"k": False}},
+            ),
+            (alice, "live.room", "live_fetch_messages", [room], {"limit": 5}),
+            (alice, "live.room", "live_mark_seen", [room], {}),
+            (alice, "live.room", "live_set_typing", [room], {"is_typing": True}),
+            (
+                alice,
+                "live.room",
+                "live_create_group_room",
+                ["RPC room", [self.user_carol.id]],
+                {},
+            ),
+            (alice, "live.room", "live_get_direct_room", [self.user_carol.id], {}),
+            (
+                alice,
+                "live.room",
+                "live_get_record_room",
+                ["sale.order", self.order.id],
+                {},
+            ),
+            (alice, "live.room", "live_add_members", [room, [self.user_carol.id]], {}),
+            (alice, "live.room", "live_remove_member", [room, self.user_carol.id], {}),
+            (alice, "live.topic", "live_get_topics", [], {}),
+            (alice, "live.topic", "live_subscribe", [topic], {}),
+            (alice, "live.topic", "live_publish", [topic, {"event": "rpc"}], {}),
+            (alice, "live.topic", "live_fetch_events", [topic], {}),
+            (alice, "live.topic", "live_unsubscribe", [topic], {}),
+            (alice, "live.record.watch", "live_watch", [["sale.order"], token], {}),
+            (alice, "live.record.watch", "live_unwatch", [["sale.order"], token], {}),
+            (alice, "sale.order", "action_live_chat", [[self.order.id]], {}),
+            (sam, "live.support.session", "live_queue", [], {}),
+            (sam, "live.support.session", "live_claim", [[self.session.id]], {}),
+            (sam, "live.support.session", "live_my_chats", [], {}),
+            (sam, "live.support.session", "live_close", [[self.session.id]], {}),
+        ]
+
+    def test_every_public_method_is_called_here(self):
+        called = {(model, method) for _l, model, method, _a, _k in self.calls()}
+        missing = public_methods(self.registry) - called
+        self.assertFalse(
+            missing,
+            "public model methods not called over XML-RPC by this test: add them "
+            f"to calls(): {sorted(missing)}",
+        )
+
+    def test_public_methods_answer_over_xmlrpc(self):
+        uids = {}
+        for login, model, method, args, kwargs in self.calls():
+            with self.subTest(login=login, model=model, method=method):
+                if login not in uids:
+                    uids[login] = self.env["res.users"].search([("login", "=", login)])
+                result = self.xmlrpc_object.execute_kw(
+                    self.env.cr.dbname,
+                    uids[login].id,
+                    login.ljust(8, "x"),  # new_test_user's password
+                    model,
+                    method,
+                    args,
+                    kwargs,
+                )
+                self.assertIsNotNone(result)
+
+    def test_post_message_over_xmlrpc_is_stored_once_and_answered(self):
+        """The reported case: the message was stored, then the answer failed
+        with "cannot marshal None"."""
+        result = self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname,
+            self.user_alice.id,
+            "lm_alice",
+            "live.room",
+            "live_post_message",
+            [[self.room.id], "stored once"],
+            {"client_id": "xmlrpc-once"},
+        )
+        self.assertEqual(result["body"], "stored once")
+        # Odoo's RPC convention: False for an empty value
+        self.assertIs(result["payload"], False)
+        self.assertIs(result["author"]["app"], False)
+        self.assertEqual(
+            self.env["live.message"].search_count(
+                [("room_id", "=", self.room.id), ("client_id", "=", "xmlrpc-once")]
+            ),
+            1,
+        )
