@@ -19,9 +19,11 @@ NATS_URL = os.environ.get("LIVE_NATS_TEST_URL", "nats://127.0.0.1:4222")
 def require_nats(testcase):
     """Fail ``testcase`` unless nats-py is installed and a server answers."""
     if not nats_available():
+        # the wording of tests/common.py import_test_package (tools/test tells
+        # these failures apart under Odoo's runner without test-only packages)
         testcase.fail(
-            "This test needs the Python package nats-py (pip install nats-py, "
-            "listed in requirements-test.txt)."
+            "this test needs the Python package 'nats-py', which is not "
+            "installed: pip install -r requirements-test.txt"
         )
     url = urlparse(NATS_URL)
     try:

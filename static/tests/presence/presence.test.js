@@ -2,6 +2,8 @@ import { waitForChannels } from "@bus/../tests/bus_test_helpers";
 import { click, contains, insertText, start, startServer } from "@mail/../tests/mail_test_helpers";
 import { describe, expect, test } from "@odoo/hoot";
 import { waitUntil } from "@odoo/hoot-dom";
+import { Component, xml } from "@odoo/owl";
+import { registry } from "@web/core/registry";
 import {
     getService,
     makeServerError,
@@ -15,6 +17,13 @@ describe.current.tags("desktop");
 defineLiveModels();
 
 const PRESENCE = "bus.bus/im_status_updated";
+
+/** Another screen than the Chat app (the chat window steps aside in the app). */
+class OtherScreen extends Component {
+    static template = xml`<div class="o-test-PresenceOtherScreen">Another app</div>`;
+    static props = ["*"];
+}
+registry.category("actions").add("live_messaging_test.presence_other_screen", OtherScreen);
 
 function openApp() {
     return getService("action").doAction({ type: "ir.actions.client", tag: "live_messaging.chat_app" });
@@ -99,7 +108,13 @@ test("presence comes from Odoo's presence channels and follows the bus", async (
         im_status: "online",
     });
     expect(getService("live_messaging.presence").statuses[bobPartnerId]).toBe(undefined);
-    // the chat window's title bar shows the face and presence too
+    // the chat window's title bar shows the face and presence too (on another
+    // screen: the window steps aside while the Chat app is open)
+    await getService("action").doAction({
+        type: "ir.actions.client",
+        tag: "live_messaging_test.presence_other_screen",
+    });
+    await contains(".o-test-PresenceOtherScreen");
     await getService("live_messaging.chat").openWindow(roomId);
     await contains(".o-live-ChatWindow-header .o-live-ImStatus[data-status='offline']");
 });
