@@ -16,3 +16,9 @@ from . import res_users_apikeys
 from . import sale_order
 from . import sale_order_chat
 from . import support
+from . import live_message_mention
+from . import live_message_attachment
+from . import ir_attachment
+from . import live_message_edit
+from . import live_message_reaction
+from . import live_message_search

@@ -1,2 +1,3 @@
 from . import schema
 from . import text
+from . import params
