@@ -19,3 +19,8 @@ from . import test_record_chat
 from . import test_support
 from . import test_support_tour
 from . import test_websocket
+from . import test_api_chat
+from . import test_attachments
+from . import test_edit_reactions
+from . import test_mentions
+from . import test_search
