@@ -360,10 +360,12 @@ export class ChatStore {
     /**
      * Send a message: shown at once, confirmed by the server's answer (or by its
      * push, whichever comes first), marked failed with a retry if refused.
+     * `mentions`: members mentioned (`{id, name}`); `attachments`: files
+     * uploaded for it (`{id, name, ...}`): with files, the text may be empty.
      */
-    async postMessage(room, body) {
+    async postMessage(room, body, { mentions = [], attachments = [] } = {}) {
         body = body.trim();
-        if (!body) {
+        if (!body && !attachments.length) {
             return;
         }
         const clientId = newClientId();
@@ -374,6 +376,8 @@ export class ChatStore {
             room_id: room.id,
             kind: "chat",
             body,
+            mentions,
+            attachments,
             author: { id: this.me.id, name: this.me.name },
             create_date: new Date().toISOString(),
             pending: true,
@@ -395,7 +399,15 @@ export class ChatStore {
                 "live.room",
                 "live_post_message",
                 [[room.id], message.body],
-                { client_id: message.client_id }
+                {
+                    client_id: message.client_id,
+                    ...(message.mentions?.length && {
+                        mention_ids: message.mentions.map((m) => m.id),
+                    }),
+                    ...(message.attachments?.length && {
+                        attachment_ids: message.attachments.map((a) => a.id),
+                    }),
+                }
             );
             this.insertMessages(room, [saved]);
             room.unread = 0;
