@@ -24,3 +24,4 @@ from . import test_attachments
 from . import test_edit_reactions
 from . import test_mentions
 from . import test_search
+from . import test_chat_features_tour

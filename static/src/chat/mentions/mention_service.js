@@ -15,9 +15,16 @@ bridgeMessagesRegistry.add("live_messaging/mention", { getId: (payload) => paylo
 export const mentionService = {
     dependencies: ["live_messaging.chat", "live_messaging.bridge", "notification"],
     start(env, { "live_messaging.chat": chat, "live_messaging.bridge": bridge, notification }) {
-        bridge.register("live_messaging/mention", (payload) => {
+        bridge.register("live_messaging/mention", async (payload) => {
             if (chat.isRoomActive(payload.room_id)) {
                 return;
+            }
+            if (!(payload.room_id in chat.state.rooms)) {
+                // a room this page does not know yet (just joined, still loading)
+                await chat.ensureRooms();
+                if (!(payload.room_id in chat.state.rooms)) {
+                    await chat.fetchRooms();
+                }
             }
             const room = chat.state.rooms[payload.room_id];
             const message = room?.last_message?.id === payload.message_id ? room.last_message : null;

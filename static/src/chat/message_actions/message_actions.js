@@ -14,6 +14,8 @@ export class LiveMessageActions extends Component {
     static props = {
         message: Object,
         isMine: Boolean,
+        /** the pointer is over the message */
+        hovered: { type: Boolean, optional: true },
         onReact: Function,
         onEdit: Function,
         onDelete: Function,

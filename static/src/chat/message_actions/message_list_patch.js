@@ -30,7 +30,7 @@ patch(LiveMessageList.prototype, {
         super.setup(...arguments);
         this.dialog = useService("dialog");
         this.notification = useService("notification");
-        this.messageState = useState({ editingKey: null });
+        this.messageState = useState({ editingKey: null, hoveredKey: null });
     },
 
     /** Whether the actions apply: a sent chat message, not deleted. */
