@@ -26,6 +26,7 @@
         "views/sale_order_views.xml",
         "views/ir_model_views.xml",
         "views/live_record_watch_views.xml",
+        "views/live_message_chat_views.xml",
     ],
     "demo": ["demo/live_messaging_demo.xml"],
     "assets": {

@@ -948,7 +948,7 @@ ERROR_DESCRIPTIONS = {
     400: "Malformed request (invalid JSON, wrong types, bad parameters).",
     401: "Missing, invalid, expired or revoked API key.",
     403: "Not allowed (not a member, not on the topic's access list...).",
-    404: "No such room or topic (or path).",
+    404: "No such room, topic, message or file (or path).",
     409: "Conflicts with the current state (archived room, visitor already "
     "taken by another agent: code already_taken...).",
     410: "Gone: the support chat expired (code expired).",
