@@ -140,7 +140,8 @@ class LiveMessage(models.Model):
                     )
                 changed = True
             except IntegrityError:
-                pass  # the same reaction, from another tab at the same moment
+                # the same reaction, from another tab at the same moment
+                changed = False
         elif not add and existing:
             existing.unlink()
             changed = True
