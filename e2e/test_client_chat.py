@@ -20,24 +20,42 @@ PNG = base64.b64decode(
 
 
 @pytest.fixture(scope="module")
-def clients(server, e2e_users):
+def chat_users(server, admin):
+    """Users of their own (password = login): the session's e2e users' sockets
+    would get this module's messages replayed by the bus in other tests."""
+    stamp = str(time.time_ns())
+    users = {}
+    for name in ("ana", "ben", "cid"):
+        login = f"e2e_chat_{name}_{stamp}"
+        uid = server.call(
+            admin,
+            "res.users",
+            "create",
+            {"name": f"Chat {name.title()}", "login": login, "password": login},
+        )
+        users[name] = (uid, login)
+    return users
+
+
+@pytest.fixture(scope="module")
+def clients(server, chat_users):
     return {
         name: Client(
-            server.url, make_api_key(server, e2e_users[name][1]).key, timeout=10
+            server.url, make_api_key(server, chat_users[name][1]).key, timeout=10
         )
         for name in ("ana", "ben", "cid")
     }
 
 
-def test_photo_with_a_mention_then_edit_react_search(server, e2e_users, clients):
+def test_photo_with_a_mention_then_edit_react_search(server, chat_users, clients):
     ana, ben, cid = clients["ana"], clients["ben"], clients["cid"]
-    ben_id = e2e_users["ben"][0]
+    ben_id = chat_users["ben"][0]
     room = ana.create_room(f"Deliveries {time.time_ns()}", member_ids=[ben_id])
-    ws_ben = server.websocket(server.session(e2e_users["ben"][1]))
-    ws_cid = server.websocket(server.session(e2e_users["cid"][1]))
+    ws_ben = server.websocket(server.session(chat_users["ben"][1]))
+    ws_cid = server.websocket(server.session(chat_users["cid"][1]))
     time.sleep(0.5)  # let the subscriptions land
     message = ana.send_file(
-        room["id"], PNG, "@E2E Ben delivered", name="delivery.png", mentions=[ben_id]
+        room["id"], PNG, "@Chat Ben delivered", name="delivery.png", mentions=[ben_id]
     )
     (photo,) = message["attachments"]
     assert (photo["name"], photo["mimetype"], photo["is_image"]) == (
@@ -45,7 +63,7 @@ def test_photo_with_a_mention_then_edit_react_search(server, e2e_users, clients)
         "image/png",
         True,
     )
-    assert message["mentions"] == [{"id": ben_id, "name": "E2E Ben"}]
+    assert message["mentions"] == [{"id": ben_id, "name": "Chat Ben"}]
     # the mention reaches Ben's socket, on his own channel; not Cid's
     told, _elapsed = receive_first(ws_ben, "live_messaging/mention", timeout=3.0)
     assert told["message"]["payload"]["message_id"] == message["id"]
@@ -56,7 +74,7 @@ def test_photo_with_a_mention_then_edit_react_search(server, e2e_users, clients)
         cid.download(room["id"], photo["id"])
     assert refused.value.status == 403
     # edit: same id and seq, pushed as an update
-    edited = ana.edit(room["id"], message["id"], "@E2E Ben delivered and signed")
+    edited = ana.edit(room["id"], message["id"], "@Chat Ben delivered and signed")
     assert (edited["id"], edited["seq"], edited["edited"]) == (
         message["id"],
         message["seq"],
@@ -65,7 +83,7 @@ def test_photo_with_a_mention_then_edit_react_search(server, e2e_users, clients)
     update, _elapsed = receive_first(
         ws_ben, "live_messaging/message_update", timeout=3.0
     )
-    assert update["message"]["payload"]["body"] == "@E2E Ben delivered and signed"
+    assert update["message"]["payload"]["body"] == "@Chat Ben delivered and signed"
     # reactions, idempotent
     for _attempt in range(2):
         reactions = ben.react(room["id"], message["id"], "👍")["reactions"]

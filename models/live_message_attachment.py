@@ -108,6 +108,13 @@ class LiveRoom(models.Model):
         deleted after a day (``ir.attachment._gc_live_pending_uploads``)."""
         self.ensure_one()
         self._check_can_post()
+        if self.room_type == "support":
+            raise ValidationError(
+                _(
+                    "Files cannot be sent in a support chat: the visitor could "
+                    "not open them."
+                )
+            )
         name = name.strip() if isinstance(name, str) else ""
         name = name.replace("/", "_").replace("\\", "_")[:FILE_NAME_MAX]
         if not name:

@@ -196,3 +196,16 @@ class TestAttachments(AttachmentMixin, LiveCase):
         self.assertFalse(old.exists())
         self.assertTrue(recent.exists())
         self.assertTrue(sent.exists())
+
+    def test_no_files_in_support_chats(self):
+        """A support visitor could not open them: refused, not lost."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "live_messaging.support_join_rate_limit", "0"
+        )
+        session, _token = self.env["live.support.session"]._visitor_join(
+            "Vic", "Hello", ip="10.0.0.9"
+        )
+        agent = self.user_manager
+        session.with_user(agent).live_claim()
+        with self.assertRaises(ValidationError):
+            session.room_id.with_user(agent)._live_upload_attachment("a.png", PNG)

@@ -91,6 +91,10 @@ class TestChatFeaturesTour(LiveHttpCase):
             )
 
         def bob_reacted():
+            # the browser runs (its socket is in): the test's own thread no
+            # longer uses the shared test cursor, this one may
+            if not self.is_subscribed(room):
+                return False
             with self.registry.cursor() as cr:
                 cr.execute(
                     "SELECT COUNT(*) FROM live_message_reaction WHERE user_id = %s",

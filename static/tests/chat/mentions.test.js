@@ -155,6 +155,8 @@ test("mentions are highlighted, one's own more; a mention elsewhere is counted a
     });
     expect(chat.state.rooms[other.roomId].unread_mentions).toBe(1);
     expect(chat.totalMentions).toBe(1);
+    // the folded window says it too
+    await contains(".o-live-ChatWindow-mentions", { text: "@1" });
     // "Open" shows the room in the window; reading it clears the count
     await click(".o-live-MentionNotification button", { text: "Open" });
     await contains(".o-live-ChatWindow .o-live-RoomView[data-room-id='" + other.roomId + "']");

@@ -33,7 +33,7 @@ patch(LiveComposer.prototype, {
                 }
                 const hasFiles = (ev) => [...(ev.dataTransfer?.types || [])].includes("Files");
                 const onDragOver = (ev) => {
-                    if (hasFiles(ev) && this.props.room.active !== false) {
+                    if (hasFiles(ev) && this.acceptsFiles) {
                         ev.preventDefault();
                         this.files.dragging = true;
                     }
@@ -62,6 +62,11 @@ patch(LiveComposer.prototype, {
             },
             () => [this.composerRoot.el],
         );
+    },
+
+    /** Files may be sent (not to a support visitor: they could not open them). */
+    get acceptsFiles() {
+        return this.props.room.active !== false && this.props.room.type !== "support";
     },
 
     get hasContent() {
@@ -101,7 +106,7 @@ patch(LiveComposer.prototype, {
 
     onPaste(ev) {
         const files = [...(ev.clipboardData?.files || [])];
-        if (files.length) {
+        if (files.length && this.acceptsFiles) {
             ev.preventDefault();
             this.addFiles(files);
         }
