@@ -31,6 +31,7 @@
         "views/live_nats_views.xml",
         "views/live_nats_settings_views.xml",
         "views/live_topic_nats_views.xml",
+        "views/live_message_chat_views.xml",
     ],
     "demo": ["demo/live_messaging_demo.xml"],
     "assets": {

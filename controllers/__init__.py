@@ -1,2 +1,3 @@
 from . import api
 from . import support
+from . import chat

@@ -19,3 +19,9 @@ from . import support
 from . import live_rate_limit
 from . import res_users
 from . import nats
+from . import live_message_mention
+from . import live_message_attachment
+from . import ir_attachment
+from . import live_message_edit
+from . import live_message_reaction
+from . import live_message_search

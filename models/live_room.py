@@ -524,11 +524,21 @@ class LiveRoom(models.Model):
         self.invalidate_recordset(["last_seq"])
         return seq
 
-    def live_post_message(self, body, client_id=False, payload=None):
+    def live_post_message(
+        self, body, client_id=False, payload=None, mention_ids=None, attachment_ids=None
+    ):
         """Post a chat message as the current user; returns the message's
-        formatted dict. With ``client_id``, a retry returns the first message."""
+        formatted dict. With ``client_id``, a retry returns the first message.
+        ``mention_ids``: members mentioned; ``attachment_ids``: files uploaded
+        for it (see ``live_message_mention.py``, ``live_message_attachment.py``)."""
         self.ensure_one()
-        message = self._post_message(body, client_id=client_id, payload=payload)
+        message = self._post_message(
+            body,
+            client_id=client_id,
+            payload=payload,
+            mention_ids=mention_ids,
+            attachment_ids=attachment_ids,
+        )
         return rpc_value(message._format()[0])
 
     def _post_message(
@@ -553,7 +563,7 @@ class LiveRoom(models.Model):
         author = self.env.user if author is None else author
         Message = self.env["live.message"]
         body = Message._prepare_body(body)
-        if kind == "chat" and not body.strip():
+        if kind == "chat" and not body.strip() and not extra.get("attachment_ids"):
             raise InputError(_("A message cannot be empty."), "/body")
         if payload:
             Message._check_payload(payload)

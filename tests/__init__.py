@@ -29,3 +29,9 @@ from . import test_nats_subjects
 from . import test_rpc
 from . import test_support_visitor_page
 from . import test_api_nulls
+from . import test_api_chat
+from . import test_attachments
+from . import test_edit_reactions
+from . import test_mentions
+from . import test_search
+from . import test_chat_features_tour

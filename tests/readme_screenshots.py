@@ -183,3 +183,61 @@ class TestReadmeScreenshots(HttpCase):
             """,
             "screenshot_feed.png",
         )
+
+    def _chat_features(self):
+        """A mention with a picture, reactions, an edit, in the General room."""
+        ref = self.env.ref
+        lisa, demo = ref("live_messaging.user_demo_lisa"), ref("base.user_demo")
+        general = self.general
+        sofa = ref("product.consu_delivery_01_product_template")
+        photo = general.with_user(demo)._live_upload_attachment(
+            "delivered-sofa.png", base64.b64decode(sofa.image_512)
+        )
+        delivered = general.with_user(demo).live_post_message(
+            "@Mitchell Admin @Lisa Live the sofa is delivered, signed by Deco Addict",
+            mention_ids=[self.admin.id, lisa.id],
+            attachment_ids=photo.ids,
+        )
+        Message = self.env["live.message"]
+        for user, emoji in ((lisa, "🎉"), (self.admin, "👍"), (lisa, "👍")):
+            Message.browse(delivered["id"]).with_user(user).live_react(emoji)
+        note = general.with_user(lisa).live_post_message("Invoice sent tomorow")
+        Message.browse(note["id"]).with_user(lisa).live_edit(
+            "Invoice sent tomorrow morning"
+        )
+
+    def test_chat_features(self):
+        """Mentions (yours highlighted), a picture, reactions, "edited"."""
+        self._chat_features()
+        self.shoot(
+            "/odoo/live-chat",
+            f"""
+            chat.updateApp({{ view: "room", roomId: {self.general.id} }});
+            await until(".o-live-ChatApp .o-live-AttachmentImage img");
+            await until(".o-live-ChatApp .o-live-Reaction", 2);
+            const img = document.querySelector(".o-live-AttachmentImage img");
+            for (let i = 0; i < 50 && !img.complete; i++) {{
+                await sleep(100);
+            }}
+            document.querySelector(".o-live-MessageList").scrollTop = 1e6;
+            """,
+            "screenshot_chat_features.png",
+        )
+
+    def test_search(self):
+        """The search across rooms, in the Chat app."""
+        self._chat_features()
+        self.shoot(
+            "/odoo/live-chat",
+            """
+            chat.updateApp({ view: "search" });
+            await until(".o-live-SearchPanel-input");
+            const input = document.querySelector(".o-live-SearchPanel-input");
+            input.value = "deliver";
+            input.dispatchEvent(new Event("input", { bubbles: true }));
+            const enter = { key: "Enter", bubbles: true };
+            input.dispatchEvent(new KeyboardEvent("keydown", enter));
+            await until(".o-live-SearchResult", 2);
+            """,
+            "screenshot_search.png",
+        )

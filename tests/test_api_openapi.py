@@ -2,7 +2,7 @@ import re
 
 from odoo.tests import tagged
 
-from odoo.addons.live_messaging.controllers.api.main import LiveApiController
+from odoo.addons.live_messaging.controllers.api.chat import LiveApiChatController
 from odoo.addons.live_messaging.controllers.api.openapi import BASE_PATH, OPERATIONS
 
 from .common import import_test_package
@@ -59,11 +59,13 @@ class TestApiOpenapi(LiveApiCase):
             for path, item in self.document()["paths"].items()
         }
         self.assertEqual(served, documented)
-        self.assertEqual(len(documented), 21)
+        self.assertEqual(len(documented), 26)
         # and every documented operation has its handler
         for operation in OPERATIONS:
             self.assertTrue(
-                callable(getattr(LiveApiController, f"_op_{operation.operation_id}")),
+                callable(
+                    getattr(LiveApiChatController, f"_op_{operation.operation_id}")
+                ),
                 operation.operation_id,
             )
 
@@ -83,7 +85,13 @@ class TestApiOpenapi(LiveApiCase):
             .with_user(self.user_carol)
             .live_create_group_room("Elsewhere")
         )
-        self.room.with_user(self.user_bob)._post_message("hello")
+        hello = self.room.with_user(self.user_bob)._post_message("hello")
+        mine = self.room.with_user(self.user_alice)._post_message("mine")
+        photo = self.room.with_user(self.user_alice)._live_upload_attachment(
+            "doc.txt", b"some text"
+        )
+        message_url = f"{room_url}/messages/{mine.id}"
+        thumbs = f"{room_url}/messages/{hello.id}/reactions/%F0%9F%91%8D"
         calls = [
             ("GET", "/me", "/me", {}),
             ("GET", "/rooms", "/rooms", {}),
@@ -122,6 +130,63 @@ class TestApiOpenapi(LiveApiCase):
                 {"json_body": {"body": ""}},
             ),
             ("POST", "/rooms/{room_id}/read", f"{room_url}/read", {}),
+            (
+                "GET",
+                "/rooms/{room_id}/messages",
+                f"{room_url}/messages",
+                {"params": {"q": "hello"}},
+            ),
+            (
+                "PATCH",
+                "/rooms/{room_id}/messages/{message_id}",
+                message_url,
+                {"json_body": {"body": "mine, edited"}},
+            ),
+            (
+                "PATCH",
+                "/rooms/{room_id}/messages/{message_id}",
+                f"{room_url}/messages/{hello.id}",
+                {"json_body": {"body": "not mine"}},
+            ),
+            (
+                "PUT",
+                "/rooms/{room_id}/messages/{message_id}/reactions/{emoji}",
+                thumbs,
+                {},
+            ),
+            (
+                "DELETE",
+                "/rooms/{room_id}/messages/{message_id}/reactions/{emoji}",
+                thumbs,
+                {},
+            ),
+            (
+                "POST",
+                "/rooms/{room_id}/attachments",
+                f"{room_url}/attachments",
+                {"json_body": {"name": "a.txt", "data": "aGVsbG8="}},
+            ),
+            (
+                "POST",
+                "/rooms/{room_id}/attachments",
+                f"{room_url}/attachments",
+                {"json_body": {"name": "a.svg", "data": "PHN2Zy8+"}},
+            ),
+            (
+                "GET",
+                "/rooms/{room_id}/attachments/{attachment_id}",
+                f"{room_url}/attachments/{photo.id}",
+                {},
+            ),
+            (
+                "GET",
+                "/rooms/{room_id}/attachments/{attachment_id}",
+                f"{room_url}/attachments/{photo.id + 1000}",
+                {},
+            ),
+            ("GET", "/messages/search", "/messages/search", {"params": {"q": "hello"}}),
+            ("GET", "/messages/search", "/messages/search", {}),
+            ("DELETE", "/rooms/{room_id}/messages/{message_id}", message_url, {}),
             ("GET", "/topics", "/topics", {}),
             (
                 "POST",
@@ -188,6 +253,13 @@ class TestApiOpenapi(LiveApiCase):
                 responses = operation["responses"]
                 self.assertIn(str(response.status_code), responses, response.text)
                 spec = deref(responses[str(response.status_code)], document)
+                if "*/*" in spec["content"]:  # a file: its bytes, its type
+                    self.assertEqual(response.content, b"some text")
+                    self.assertTrue(
+                        response.headers["Content-Type"].startswith("text/plain")
+                    )
+                    seen.add((method, template))
+                    continue
                 schema = spec["content"]["application/json"]["schema"]
                 schema_validator.OAS30Validator(schema).validate(response.json())
                 schemas = document["components"]["schemas"]
@@ -206,6 +278,9 @@ class TestApiOpenapi(LiveApiCase):
                     path.replace("{room_id}", str(self.room.id))
                     .replace("{name}", topic.name)
                     .replace("{session_id}", str(visitor["session_id"]))
+                    .replace("{message_id}", str(hello.id))
+                    .replace("{attachment_id}", str(photo.id))
+                    .replace("{emoji}", "%F0%9F%91%8D")
                 )
                 response = self.api(method.upper(), url, "wrong-key-0123456789")
                 self.assertIn("401", operation["responses"])

@@ -79,6 +79,8 @@ class TestPublicMethodsOverXmlrpc(LiveSupportMixin, LiveHttpCase):
         cls.settings = cls.env["res.config.settings"].create(
             {"live_nats_servers": "nats://127.0.0.1:1"}
         )
+        # a message of alice's, for the edit, reaction and delete calls
+        cls.message = cls.room.with_user(cls.user_alice)._post_message("edit me")
         cls.order = cls.env["sale.order"].create(
             {
                 "partner_id": cls.env["res.partner"].create({"name": "RPC"}).id,
@@ -91,6 +93,7 @@ class TestPublicMethodsOverXmlrpc(LiveSupportMixin, LiveHttpCase):
         alice, sam, sysadmin = "lm_alice", "lm_sam", "lm_sysadmin"
         outbox, settings = self.outbox.ids, self.settings.ids
         room, topic = [self.room.id], [self.topic.id]
+        message = [self.message.id]
         token = "rpc-test-tab-1"
         return [
             (alice, "live.room", "live_get_rooms", [], {}),
@@ -104,6 +107,18 @@ class TestPublicMethodsOverXmlrpc(LiveSupportMixin, LiveHttpCase):
             ),
             (alice, "live.room", "live_fetch_messages", [room], {"limit": 5}),
             (alice, "live.room", "live_mark_seen", [room], {}),
+            (alice, "live.room", "live_search_messages", [room, "edit"], {}),
+            (alice, "live.room", "live_search_messages", [[], "edit"], {}),
+            (alice, "live.message", "live_edit", [message, "edited"], {}),
+            (alice, "live.message", "live_react", [message, "\N{THUMBS UP SIGN}"], {}),
+            (
+                alice,
+                "live.message",
+                "live_toggle_reaction",
+                [message, "\N{THUMBS UP SIGN}"],
+                {},
+            ),
+            (alice, "live.message", "live_delete", [message], {}),
             (alice, "live.room", "live_set_typing", [room], {"is_typing": True}),
             (
                 alice,

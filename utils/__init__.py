@@ -1,3 +1,4 @@
 from . import schema
 from . import text
 from . import values
+from . import params

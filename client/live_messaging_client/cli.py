@@ -78,6 +78,36 @@ def parser():
     post.add_argument("--room", type=int, required=True)
     post.add_argument("--body", required=True)
     post.add_argument("--client-id", help="idempotency key (default: random)")
+    post.add_argument(
+        "--mention", type=int, action="append", default=[], help="user id (repeat)"
+    )
+    post.add_argument(
+        "--file", action="append", default=[], help="attach this file (repeat)"
+    )
+
+    download = sub.add_parser("download", parents=[common], help="download a file")
+    download.add_argument("--room", type=int, required=True)
+    download.add_argument("--attachment", type=int, required=True)
+    download.add_argument("--output", required=True, help="where to write it")
+
+    edit = sub.add_parser("edit", parents=[common], help="edit your message")
+    edit.add_argument("--room", type=int, required=True)
+    edit.add_argument("--message", type=int, required=True)
+    edit.add_argument("--body", required=True)
+
+    delete = sub.add_parser("delete", parents=[common], help="delete your message")
+    delete.add_argument("--room", type=int, required=True)
+    delete.add_argument("--message", type=int, required=True)
+
+    react = sub.add_parser("react", parents=[common], help="react with an emoji")
+    react.add_argument("--room", type=int, required=True)
+    react.add_argument("--message", type=int, required=True)
+    react.add_argument("--emoji", required=True)
+    react.add_argument("--remove", action="store_true", help="take it back")
+
+    search = sub.add_parser("search", parents=[common], help="search messages")
+    search.add_argument("--query", required=True)
+    search.add_argument("--room", type=int, help="in this room only")
 
     history = sub.add_parser("history", parents=[common], help="room history")
     history.add_argument("--room", type=int, required=True)
@@ -111,36 +141,23 @@ def parser():
     return p
 
 
-def run(opts):
-    client = Client(opts.url, opts.key, db=opts.db, timeout=opts.timeout)
-    command = opts.command
-    if command == "me":
-        _print(client.me())
-    elif command == "rooms":
-        _print(client.rooms())
-    elif command == "topics":
-        _print(client.topics())
-    elif command == "post":
-        _print(client.post(opts.room, opts.body, client_id=opts.client_id))
-    elif command == "history":
-        for message in client.iter_history(opts.room, after=opts.after):
-            _print(message)
-    elif command == "publish":
-        _print(
-            client.publish(
-                opts.topic, opts.payload, idempotency_key=opts.idempotency_key
-            )
-        )
-    elif command == "events":
-        for event in client.iter_events(opts.topic, after=opts.after):
-            _print(event)
-    elif command in ("subscribe", "unsubscribe"):
-        _print(getattr(client, command)(opts.topic))
-    elif command == "listen":
-        listen(client, opts)
+def _post(client, opts):
+    attachment_ids = [client.upload(opts.room, path)["id"] for path in opts.file]
+    return client.post(
+        opts.room,
+        opts.body,
+        client_id=opts.client_id,
+        mentions=opts.mention,
+        attachment_ids=attachment_ids,
+    )
 
 
-def listen(client, opts):
+def _download(client, opts):
+    with open(opts.output, "wb") as output:
+        output.write(client.download(opts.room, opts.attachment))
+
+
+def _listen(client, opts):
     if not opts.topics and not opts.rooms:
         raise SystemExit("listen: give --topic NAME (repeatable) and/or --rooms")
     since = {}
@@ -159,6 +176,43 @@ def listen(client, opts):
         pass
     finally:
         listener.close()
+
+
+# commands printing one answer
+ANSWERS = {
+    "me": lambda client, opts: client.me(),
+    "rooms": lambda client, opts: client.rooms(),
+    "topics": lambda client, opts: client.topics(),
+    "post": _post,
+    "edit": lambda client, opts: client.edit(opts.room, opts.message, opts.body),
+    "delete": lambda client, opts: client.delete(opts.room, opts.message),
+    "react": lambda client, opts: client.react(
+        opts.room, opts.message, opts.emoji, remove=opts.remove
+    ),
+    "search": lambda client, opts: client.search(opts.query, room_id=opts.room),
+    "publish": lambda client, opts: client.publish(
+        opts.topic, opts.payload, idempotency_key=opts.idempotency_key
+    ),
+    "subscribe": lambda client, opts: client.subscribe(opts.topic),
+    "unsubscribe": lambda client, opts: client.unsubscribe(opts.topic),
+}
+
+
+def run(opts):
+    client = Client(opts.url, opts.key, db=opts.db, timeout=opts.timeout)
+    command = opts.command
+    if command in ANSWERS:
+        _print(ANSWERS[command](client, opts))
+    elif command == "history":
+        for message in client.iter_history(opts.room, after=opts.after):
+            _print(message)
+    elif command == "events":
+        for event in client.iter_events(opts.topic, after=opts.after):
+            _print(event)
+    elif command == "download":
+        _download(client, opts)
+    elif command == "listen":
+        _listen(client, opts)
 
 
 def main(argv=None):

@@ -1,5 +1,7 @@
 """HTTP side of the client: one method per route of ``/live/api/v1``."""
 
+import base64
+import os
 import random
 import re
 import time
@@ -105,10 +107,13 @@ class Client:
             )
             self._db_selected = True
 
-    def request(self, method, path, *, json=None, params=None, headers=None, retry):
+    def request(
+        self, method, path, *, json=None, params=None, headers=None, retry, raw=False
+    ):
         """Call the API; returns ``(status, data)``. ``retry``: whether the
         call may be repeated safely (reads, or writes with an idempotency
-        key)."""
+        key). ``raw``: ``data`` is the ``requests`` response itself (a file),
+        errors are raised all the same."""
         self._select_db()
         headers = {**self.auth_headers(), **(headers or {})}
         if json is not None or method not in ("GET", "HEAD"):
@@ -133,6 +138,8 @@ class Client:
             if response.status_code in RETRY_STATUSES and not last:
                 time.sleep(self._backoff(attempt, response.headers.get("Retry-After")))
                 continue
+            if raw and response.ok:
+                return response.status_code, response
             return response.status_code, self._decode(response)
         raise AssertionError("unreachable")
 
@@ -196,22 +203,43 @@ class Client:
         body = {"type": "direct", "user_id": int(user_id)}
         return self.request("POST", "/rooms", json=body, retry=True)[1]
 
-    def post(self, room_id, body, *, client_id=None, payload=None):
+    def post(
+        self,
+        room_id,
+        body,
+        *,
+        client_id=None,
+        payload=None,
+        mentions=None,
+        attachment_ids=None,
+    ):
         """Post a message (``body``: the text as typed; the answer's ``body``
         is escaped, see ``unescape_body``); retried safely (same
         ``client_id``: reusing one for another message is a 409
-        ``idempotency_mismatch``)."""
+        ``idempotency_mismatch``). ``mentions``: user ids of members it
+        mentions; ``attachment_ids``: files uploaded with ``upload`` (then
+        ``body`` may be empty)."""
         data = {"body": body, "client_id": client_id or new_client_id()}
         if payload is not None:
             data["payload"] = payload
+        if mentions:
+            data["mentions"] = [int(user_id) for user_id in mentions]
+        if attachment_ids:
+            data["attachment_ids"] = [int(aid) for aid in attachment_ids]
         path = f"/rooms/{int(room_id)}/messages"
         return self.request("POST", path, json=data, retry=True)[1]
 
-    def history(self, room_id, *, after=None, before=None, limit=None):
-        """One page: ``{"messages": [...], "has_more": bool}``."""
+    def history(self, room_id, *, after=None, before=None, limit=None, query=None):
+        """One page: ``{"messages": [...], "has_more": bool}``; with
+        ``query``, only the chat messages containing it (see ``search``)."""
         params = {
             k: v
-            for k, v in (("after", after), ("before", before), ("limit", limit))
+            for k, v in (
+                ("after", after),
+                ("before", before),
+                ("limit", limit),
+                ("q", query),
+            )
             if v is not None
         }
         path = f"/rooms/{int(room_id)}/messages"
@@ -231,6 +259,85 @@ class Client:
         body = {"message_id": message_id} if message_id else {}
         path = f"/rooms/{int(room_id)}/read"
         return self.request("POST", path, json=body, retry=True)[1]
+
+    # ------------------------------------------------------------------
+    # Edit, delete, reactions, search
+    # ------------------------------------------------------------------
+
+    def edit(self, room_id, message_id, body, *, mentions=None):
+        """Change the text of one's own message (within the server's edit
+        window); ``mentions`` replaces its mentions when given."""
+        data = {"body": body}
+        if mentions is not None:
+            data["mentions"] = [int(user_id) for user_id in mentions]
+        path = f"/rooms/{int(room_id)}/messages/{int(message_id)}"
+        return self.request("PATCH", path, json=data, retry=True)[1]
+
+    def delete(self, room_id, message_id):
+        """Delete one's own message (it stays in history, marked deleted)."""
+        path = f"/rooms/{int(room_id)}/messages/{int(message_id)}"
+        return self.request("DELETE", path, retry=True)[1]
+
+    def react(self, room_id, message_id, emoji, *, remove=False):
+        """Put (or, with ``remove``, take back) a reaction; idempotent.
+        Returns ``{"message_id", "reactions"}``."""
+        path = f"/rooms/{int(room_id)}/messages/{int(message_id)}/reactions/" + quote(
+            emoji, safe=""
+        )
+        return self.request("DELETE" if remove else "PUT", path, retry=True)[1]
+
+    def search(self, query, *, room_id=None, before=None, limit=None):
+        """One page of the chat messages containing ``query``, oldest first,
+        in one room or in all of the user's rooms (then with ``rooms``:
+        ``[{id, name}]``). ``before``: a message id, for older hits."""
+        if room_id is not None:
+            return self.history(room_id, before=before, limit=limit, query=query)
+        params = {
+            k: v
+            for k, v in (("q", query), ("before", before), ("limit", limit))
+            if v is not None
+        }
+        return self.request("GET", "/messages/search", params=params, retry=True)[1]
+
+    # ------------------------------------------------------------------
+    # Files
+    # ------------------------------------------------------------------
+
+    def upload(self, room_id, file, *, name=None):
+        """Upload a file for a message of the room: ``file`` is a path, bytes
+        or a binary file object (``name`` defaults to the path's name).
+        Returns the attachment (``id``, ``name``, ``mimetype``, ``size``,
+        ``is_image``); post it with ``post(..., attachment_ids=[id])`` or use
+        ``send_file``. Until posted, only this user can read it."""
+        if isinstance(file, bytes | bytearray):
+            content = bytes(file)
+        elif hasattr(file, "read"):
+            content = file.read()
+            name = name or os.path.basename(getattr(file, "name", "") or "")
+        else:
+            with open(file, "rb") as handle:
+                content = handle.read()
+            name = name or os.path.basename(os.fspath(file))
+        if not name:
+            raise ValueError("a file name is required")
+        data = {"name": name, "data": base64.b64encode(content).decode("ascii")}
+        path = f"/rooms/{int(room_id)}/attachments"
+        # a retry after a lost answer uploads again: the first copy, never
+        # sent, is deleted by the server after a day
+        return self.request("POST", path, json=data, retry=True)[1]
+
+    def send_file(self, room_id, file, body="", *, name=None, mentions=None, **kw):
+        """Upload ``file`` and post it in the room with ``body`` (may be
+        empty): e.g. a delivery photo into a sale order's room."""
+        attachment = self.upload(room_id, file, name=name)
+        return self.post(
+            room_id, body, mentions=mentions, attachment_ids=[attachment["id"]], **kw
+        )
+
+    def download(self, room_id, attachment_id):
+        """The content (bytes) of a file of the room."""
+        path = f"/rooms/{int(room_id)}/attachments/{int(attachment_id)}"
+        return self.request("GET", path, retry=True, raw=True)[1].content
 
     # ------------------------------------------------------------------
     # Topics

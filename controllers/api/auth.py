@@ -156,15 +156,16 @@ def max_body_bytes():
     return _int_param(PARAM_MAX_BODY, DEFAULT_MAX_BODY, minimum=1)
 
 
-def read_json_body(caller):
+def read_json_body(caller, limit=None):
     """The request's JSON body (``None`` when empty).
 
-    413 over ``live_messaging.api_max_body_bytes``; 415 for another content
-    type; 400 for invalid JSON. With a browser session, unsafe methods must say
-    ``Content-Type: application/json``: a cross-site form cannot, so this is
-    the CSRF protection of cookie-authenticated calls."""
+    413 over ``limit`` bytes (default: ``live_messaging.api_max_body_bytes``);
+    415 for another content type; 400 for invalid JSON. With a browser
+    session, unsafe methods must say ``Content-Type: application/json``: a
+    cross-site form cannot, so this is the CSRF protection of
+    cookie-authenticated calls."""
     httprequest = request.httprequest
-    limit = max_body_bytes()
+    limit = limit or max_body_bytes()
     if (httprequest.content_length or 0) > limit:
         raise ApiError(413, _("The request body is larger than %s bytes.", limit))
     mimetype = httprequest.mimetype

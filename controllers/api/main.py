@@ -113,10 +113,27 @@ def _check_query(operation):
     args = request.httprequest.args
     for name in operation.parameters:
         param = PARAMETERS[name]
-        if param["in"] != "query" or param["name"] not in args:
+        if param["in"] != "query":
+            continue
+        if param["name"] not in args:
+            if param.get("required"):
+                raise ApiError(400, _("%s is required.", param["name"]))
             continue
         raw = args.get(param["name"])
         schema = param["schema"]
+        if schema["type"] == "string":
+            if not schema["minLength"] <= len(raw) <= schema["maxLength"]:
+                raise ApiError(
+                    400,
+                    _(
+                        "%(name)s must be %(min)s to %(max)s characters long.",
+                        name=param["name"],
+                        min=schema["minLength"],
+                        max=schema["maxLength"],
+                    ),
+                )
+            values[param["name"]] = raw
+            continue
         if not INTEGER_RE.match(raw or ""):
             raise ApiError(400, _("%s must be a whole number.", param["name"]))
         value = int(raw)
@@ -295,7 +312,7 @@ class LiveApiController(http.Controller):
                 auth.check_rate(caller)
             body = None
             if method not in auth.SAFE_METHODS:
-                body = auth.read_json_body(caller)
+                body = auth.read_json_body(caller, limit=self._body_limit(operation))
             if operation.body:
                 body = _check_body(operation.body, body, operation.body_required)
             call = ApiCall(
@@ -328,6 +345,14 @@ class LiveApiController(http.Controller):
         response.headers["Cache-Control"] = "no-store"
         response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         return response
+
+    def _body_limit(self, operation):
+        """The largest body of ``operation``, in bytes (None: the API's
+        limit). A file upload may be as large as a file, in base64."""
+        if operation.upload:
+            max_bytes = request.env["live.room"]._live_attachment_max_bytes()
+            return max_bytes * 4 // 3 + 4096
+        return None
 
     # ------------------------------------------------------------------
     # Lookups: record rules apply; 403 for a room one may not read, 404 for
@@ -427,6 +452,13 @@ class LiveApiController(http.Controller):
 
     def _op_list_messages(self, call):
         room = self._room(call)
+        if "q" in call.query:
+            return 200, room.live_search_messages(
+                call.query["q"],
+                before=call.query.get("before"),
+                after=call.query.get("after"),
+                limit=call.query.get("limit"),
+            )
         return 200, room.live_fetch_messages(
             before=call.query.get("before"),
             after=call.query.get("after"),
@@ -448,6 +480,8 @@ class LiveApiController(http.Controller):
             client_id=client_id,
             payload=body.get("payload"),
             author_app=call.caller.key_name or False,
+            mention_ids=body.get("mentions"),
+            attachment_ids=body.get("attachment_ids"),
         )
         return (200 if replay else 201), message._format()[0]
 

@@ -28,6 +28,7 @@ class Operation:
     body: str = None  # schema name of the JSON body
     body_required: bool = False
     public: bool = False  # no authentication
+    upload: bool = False  # the body carries a file: the file size limit applies
     description: str = ""
     extra: dict = field(default_factory=dict)  # raw OpenAPI keys
 
@@ -170,6 +171,11 @@ SCHEMAS = {
                 {"type": "string", "description": "UTC, YYYY-MM-DD HH:MM:SS."}
             ),
             "unread": {"type": "integer", "minimum": 0},
+            "unread_mentions": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Unread messages that mention the caller.",
+            },
             "members": {"type": "array", "items": _ref("Member")},
         },
     },
@@ -233,6 +239,28 @@ SCHEMAS = {
             "res_model": _nullable({"type": "string"}),
             "res_id": _nullable({"type": "integer"}),
             "create_date": {"type": "string", "format": "date-time"},
+            "mentions": {
+                "type": "array",
+                "description": "Room messages: the members it mentions.",
+                "items": _ref("Member"),
+            },
+            "attachments": {
+                "type": "array",
+                "description": "Room messages: files and pictures.",
+                "items": _ref("Attachment"),
+            },
+            "reactions": {
+                "type": "array",
+                "description": "Room messages: emojis, who put them.",
+                "items": _ref("Reaction"),
+            },
+            "edited": {"type": "boolean"},
+            "edit_date": _nullable({"type": "string", "format": "date-time"}),
+            "deleted": {
+                "type": "boolean",
+                "description": "Deleted: it keeps its id and seq, without text, "
+                "files, mentions or reactions.",
+            },
         },
     },
     "MessagePage": {
@@ -269,6 +297,101 @@ SCHEMAS = {
                 "type": "object",
                 "description": "Optional JSON data (the limits of event payloads "
                 "apply).",
+            },
+            "mentions": {
+                "type": "array",
+                "items": ID,
+                "maxItems": 50,
+                "description": "User ids of members the message mentions: each is "
+                "told (live_messaging/mention), and it counts in their "
+                "unread_mentions. A non-member is refused (422).",
+            },
+            "attachment_ids": {
+                "type": "array",
+                "items": ID,
+                "maxItems": 10,
+                "description": "Files uploaded with POST /rooms/{room_id}/"
+                "attachments and not sent yet; with files, body may be empty.",
+            },
+        },
+    },
+    "Attachment": {
+        "type": "object",
+        "required": ["id", "name", "mimetype", "size", "is_image"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "mimetype": {
+                "type": "string",
+                "description": "Found from the content, not from the name.",
+            },
+            "size": {"type": "integer", "description": "In bytes."},
+            "is_image": {
+                "type": "boolean",
+                "description": "A PNG, JPEG, GIF or WebP picture.",
+            },
+        },
+    },
+    "UploadAttachment": {
+        "type": "object",
+        "required": ["name", "data"],
+        "description": "A file, base64-encoded. Its size and type must be allowed "
+        "(System Parameters live_messaging.attachment_max_bytes and "
+        "live_messaging.attachment_mimetypes).",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 255},
+            "data": {
+                "type": "string",
+                "format": "byte",
+                "minLength": 1,
+                "description": "The file's content, base64 (RFC 4648).",
+            },
+        },
+    },
+    "EditMessage": {
+        "type": "object",
+        "required": ["body"],
+        "properties": {
+            "body": {"type": "string", "description": "The new text."},
+            "mentions": {
+                "type": "array",
+                "items": ID,
+                "maxItems": 50,
+                "description": "The mentions from now on (kept when absent); "
+                "the newly mentioned are told.",
+            },
+        },
+    },
+    "Reaction": {
+        "type": "object",
+        "required": ["emoji", "count", "users"],
+        "properties": {
+            "emoji": {"type": "string"},
+            "count": {"type": "integer", "minimum": 1},
+            "users": {"type": "array", "items": _ref("Member")},
+        },
+    },
+    "Reactions": {
+        "type": "object",
+        "required": ["message_id", "reactions"],
+        "properties": {
+            "message_id": {"type": "integer"},
+            "reactions": {"type": "array", "items": _ref("Reaction")},
+        },
+    },
+    "SearchPage": {
+        "type": "object",
+        "required": ["messages", "has_more", "rooms"],
+        "properties": {
+            "messages": {"type": "array", "items": _ref("Message")},
+            "has_more": {
+                "type": "boolean",
+                "description": "More (older, or newer with after) hits.",
+            },
+            "rooms": {
+                "type": "array",
+                "description": "The rooms of the hits (id, name).",
+                "items": _ref("Member"),
             },
         },
     },
@@ -469,6 +592,39 @@ PARAMETERS = {
         "required": True,
         "schema": ID,
     },
+    "message_id": {
+        "name": "message_id",
+        "in": "path",
+        "required": True,
+        "schema": ID,
+    },
+    "attachment_id": {
+        "name": "attachment_id",
+        "in": "path",
+        "required": True,
+        "schema": ID,
+    },
+    "emoji": {
+        "name": "emoji",
+        "in": "path",
+        "required": True,
+        "description": "One emoji, percent-encoded (%F0%9F%91%8D for a thumbs up).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 16},
+    },
+    "q": {
+        "name": "q",
+        "in": "query",
+        "description": "Only the chat messages containing this text (2 to 200 "
+        "characters; case-insensitive).",
+        "schema": {"type": "string", "minLength": 2, "maxLength": 200},
+    },
+    "q_required": {
+        "name": "q",
+        "in": "query",
+        "required": True,
+        "description": "The text to look for (2 to 200 characters; case-insensitive).",
+        "schema": {"type": "string", "minLength": 2, "maxLength": 200},
+    },
     "topic": {
         "name": "name",
         "in": "path",
@@ -558,11 +714,12 @@ OPERATIONS = (
         "Room history, keyset-paginated on the message id",
         "Rooms",
         {200: ("One page of messages, oldest first.", "MessagePage")},
-        errors=(403, 404),
-        parameters=("room_id", *PAGE),
+        errors=(403, 404, 422),
+        parameters=("room_id", *PAGE, "q"),
         description="Without cursor: the newest page. `after=<id>`: the "
         "messages after it (resume forward until has_more is false). "
-        "`before=<id>`: older history.",
+        "`before=<id>`: older history. `q=<text>`: only the chat messages "
+        "containing it, paged the same way.",
     ),
     Operation(
         "POST",
@@ -589,6 +746,94 @@ OPERATIONS = (
         errors=(403, 404, 422),
         parameters=("room_id",),
         body="MarkRead",
+    ),
+    Operation(
+        "PATCH",
+        "/rooms/{room_id}/messages/{message_id}",
+        "edit_message",
+        "Edit one's own message (within the edit window)",
+        "Rooms",
+        {200: ("The message, marked edited (same id and seq).", "Message")},
+        errors=(403, 404, 409, 422),
+        parameters=("room_id", "message_id"),
+        body="EditMessage",
+        body_required=True,
+        description="Members get `live_messaging/message_update`. Past the "
+        "window (`live_messaging.edit_window_seconds`, 3600 by default; 0: no "
+        "limit), or on a deleted message: 409.",
+    ),
+    Operation(
+        "DELETE",
+        "/rooms/{room_id}/messages/{message_id}",
+        "delete_message",
+        "Delete one's own message (administrators: any)",
+        "Rooms",
+        {200: ("The message, marked deleted (same id and seq).", "Message")},
+        errors=(403, 404, 409),
+        parameters=("room_id", "message_id"),
+        description="Its text, files, mentions and reactions go; it stays in "
+        "the history as deleted. Members get `live_messaging/message_update`.",
+    ),
+    Operation(
+        "PUT",
+        "/rooms/{room_id}/messages/{message_id}/reactions/{emoji}",
+        "add_reaction",
+        "React to a message with an emoji (idempotent)",
+        "Rooms",
+        {200: ("The message's reactions.", "Reactions")},
+        errors=(403, 404, 409, 422),
+        parameters=("room_id", "message_id", "emoji"),
+    ),
+    Operation(
+        "DELETE",
+        "/rooms/{room_id}/messages/{message_id}/reactions/{emoji}",
+        "remove_reaction",
+        "Take one's reaction back (idempotent)",
+        "Rooms",
+        {200: ("The message's reactions.", "Reactions")},
+        errors=(403, 404, 409, 422),
+        parameters=("room_id", "message_id", "emoji"),
+    ),
+    Operation(
+        "POST",
+        "/rooms/{room_id}/attachments",
+        "upload_attachment",
+        "Upload a file or picture for a message",
+        "Rooms",
+        {201: ("The file, waiting for its message.", "Attachment")},
+        errors=(403, 404, 409, 422),
+        parameters=("room_id",),
+        body="UploadAttachment",
+        body_required=True,
+        upload=True,
+        description="Then post a message with `attachment_ids`. Until then "
+        "only the uploader can read the file; once sent, every member (and "
+        "nobody else); unsent files are deleted after a day. The body may be "
+        "as large as the file limit allows (base64), whatever "
+        "live_messaging.api_max_body_bytes says.",
+    ),
+    Operation(
+        "GET",
+        "/rooms/{room_id}/attachments/{attachment_id}",
+        "download_attachment",
+        "Download a file of the room",
+        "Rooms",
+        {200: ("The file's content, with its type.", "binary")},
+        errors=(403, 404),
+        parameters=("room_id", "attachment_id"),
+    ),
+    Operation(
+        "GET",
+        "/messages/search",
+        "search_messages",
+        "Search the chat messages of all the caller's rooms",
+        "Rooms",
+        {200: ("One page of hits, oldest first.", "SearchPage")},
+        errors=(403, 422),
+        parameters=("q_required", *PAGE),
+        description="Rooms the caller is a member of only, archived ones "
+        "included; keyset pages as the history's (newest page first, "
+        "`before=<id>` for older hits).",
     ),
     Operation(
         "GET",
@@ -784,7 +1029,7 @@ ERROR_DESCRIPTIONS = {
     400: "Malformed request (invalid JSON, wrong types, bad parameters).",
     401: "Missing, invalid, expired or revoked API key.",
     403: "Not allowed (not a member, not on the topic's access list...).",
-    404: "No such room or topic (or path).",
+    404: "No such room, topic, message or file (or path).",
     409: "Conflicts with the current state (archived room, visitor already "
     "taken by another agent: code already_taken; an idempotency key reused "
     "for a different request: code idempotency_mismatch...).",
@@ -807,6 +1052,8 @@ def odoo_route(path):
         name = match.group(1)
         if name == "name":
             return "<path:name>"
+        if name == "emoji":
+            return "<string:emoji>"
         return f"<int:{name}>"
 
     return BASE_PATH + re.sub(r"\{(\w+)\}", convert, path)
@@ -857,7 +1104,11 @@ def _operation_document(operation):
         }
     for status, (description, schema) in sorted(operation.responses.items()):
         response = {"description": description}
-        if schema:
+        if schema == "binary":
+            response["content"] = {
+                "*/*": {"schema": {"type": "string", "format": "binary"}}
+            }
+        elif schema:
             response["content"] = _json_content(_ref(schema))
         elif status == 200:
             response["content"] = _json_content({"type": "object"})

@@ -49,11 +49,17 @@ export class LiveComposer extends Component {
     }
 
     get canSend() {
-        return (
-            this.props.room.active !== false &&
-            this.state.body.trim().length > 0 &&
-            !this.tooLong
-        );
+        return this.props.room.active !== false && this.hasContent && !this.tooLong;
+    }
+
+    /** Whether there is something to send (override point: files). */
+    get hasContent() {
+        return this.state.body.trim().length > 0;
+    }
+
+    /** Extra values of the message being sent (override point: mentions, files). */
+    messageOptions() {
+        return {};
     }
 
     onKeydown(ev) {
@@ -68,12 +74,13 @@ export class LiveComposer extends Component {
             return;
         }
         const body = this.state.body;
+        const options = this.messageOptions();
         this.state.body = "";
         if (this.textarea.el) {
             // typed and sent within one frame, the rendering would see no change
             this.textarea.el.value = "";
             this.textarea.el.focus();
         }
-        this.chat.postMessage(this.props.room, body);
+        this.chat.postMessage(this.props.room, body, options);
     }
 }

@@ -386,10 +386,12 @@ export class ChatStore {
     /**
      * Send a message: shown at once, confirmed by the server's answer (or by its
      * push, whichever comes first), marked failed with a retry if refused.
+     * `mentions`: members mentioned (`{id, name}`); `attachments`: files
+     * uploaded for it (`{id, name, ...}`): with files, the text may be empty.
      */
-    async postMessage(room, body) {
+    async postMessage(room, body, { mentions = [], attachments = [] } = {}) {
         body = body.trim();
-        if (!body) {
+        if (!body && !attachments.length) {
             return;
         }
         const clientId = newClientId();
@@ -401,6 +403,8 @@ export class ChatStore {
             kind: "chat",
             // kept in the server's form (escaped), as every message here
             body: escapeBody(body),
+            mentions,
+            attachments,
             author: { id: this.me.id, name: this.me.name },
             create_date: new Date().toISOString(),
             pending: true,
@@ -425,7 +429,15 @@ export class ChatStore {
                 "live.room",
                 "live_post_message",
                 [[room.id], unescapeBody(message.body)],
-                { client_id: message.client_id }
+                {
+                    client_id: message.client_id,
+                    ...(message.mentions?.length && {
+                        mention_ids: message.mentions.map((m) => m.id),
+                    }),
+                    ...(message.attachments?.length && {
+                        attachment_ids: message.attachments.map((a) => a.id),
+                    }),
+                }
             );
             this.insertMessages(room, [saved]);
             room.unread = 0;
