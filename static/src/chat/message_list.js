@@ -133,7 +133,7 @@ export class LiveMessageList extends Component {
     }
 
     edit(message) {
-        this.chat.editMessage(this.props.room, message);
+        this.chat.editRefusedMessage(this.props.room, message);
     }
 
     discard(message) {

@@ -463,10 +463,11 @@ export class ChatStore {
         return this.sendMessage(room, message);
     }
 
-    /** Take a message the server refused back into the room's composer. */
-    editMessage(room, message) {
+    /** Take a message the server refused back into the room's composer (as
+     * typed: pending messages keep the server's escaped form). */
+    editRefusedMessage(room, message) {
         this.discardMessage(room, message);
-        this.bus.trigger("EDIT_MESSAGE", { roomId: room.id, body: message.body });
+        this.bus.trigger("EDIT_MESSAGE", { roomId: room.id, body: unescapeBody(message.body) });
     }
 
     discardMessage(room, message) {

@@ -54,9 +54,9 @@ test("a message the server refuses shows why, offers no futile retry, and goes b
     });
     await start();
     await getService("live_messaging.chat").openWindow(roomId);
-    await insertText(".o-live-Composer-input", "Hello there");
+    await insertText(".o-live-Composer-input", "Hello <there> & you");
     triggerHotkey("Enter");
-    await contains(".o-live-Message.o-live-Message-failed", { text: "Hello there" });
+    await contains(".o-live-Message.o-live-Message-failed", { text: "Hello <there> & you" });
     await contains(".o-live-Message-failure", {
         text: "Not sent: You are not a member of this room.",
     });
@@ -66,7 +66,7 @@ test("a message the server refuses shows why, offers no futile retry, and goes b
     // Edit: the text is back in the composer, the failed copy is gone
     await click(".o-live-Message-edit");
     await contains(".o-live-Message", { count: 0 });
-    expect(queryOne(".o-live-Composer-input").value).toBe("Hello there");
+    expect(queryOne(".o-live-Composer-input").value).toBe("Hello <there> & you");
     expect(pyEnv["live.message"].search_count([["room_id", "=", roomId]])).toBe(0);
     expect.verifySteps([]);
 });

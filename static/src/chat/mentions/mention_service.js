@@ -1,6 +1,7 @@
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { bridgeMessagesRegistry } from "../../core/bridge_service";
+import { unescapeBody } from "../../core/format";
 
 /** How much of the message a mention's notification shows. */
 const PREVIEW_CHARS = 120;
@@ -34,7 +35,7 @@ export const mentionService = {
                       room: room.name,
                   })
                 : _t("%s mentioned you", payload.author.name);
-            const body = (message?.body || "").slice(0, PREVIEW_CHARS);
+            const body = unescapeBody(message?.body).slice(0, PREVIEW_CHARS);
             notification.add(body || title, {
                 title: body ? title : undefined,
                 type: "info",

@@ -1,9 +1,10 @@
 import { Component } from "@odoo/owl";
 import { useService } from "@web/core/utils/hooks";
+import { unescapeBody } from "../../core/format";
 import { splitBody } from "./mention_text";
 
 /**
- * A message's text, as text: its mentions (`@Name` of the members it
+ * A message's text, as typed (the stored body unescaped) and as text: its mentions (`@Name` of the members it
  * mentions) highlighted, yours more, and optionally the matches of a search.
  */
 export class LiveMessageBody extends Component {
@@ -19,6 +20,6 @@ export class LiveMessageBody extends Component {
 
     get parts() {
         const { body, mentions } = this.props.message;
-        return splitBody(body || "", mentions || [], this.props.highlight || "");
+        return splitBody(unescapeBody(body), mentions || [], this.props.highlight || "");
     }
 }

@@ -1,5 +1,6 @@
 import { Component, useRef, useState } from "@odoo/owl";
 import { useAutofocus } from "@web/core/utils/hooks";
+import { unescapeBody } from "../../core/format";
 
 /** Editing a message in place: Enter saves, Shift+Enter a new line, Escape cancels. */
 export class LiveMessageEditor extends Component {
@@ -11,7 +12,8 @@ export class LiveMessageEditor extends Component {
     };
 
     setup() {
-        this.state = useState({ body: this.props.message.body || "", saving: false });
+        // the text as typed: the server escapes it again when it is saved
+        this.state = useState({ body: unescapeBody(this.props.message.body), saving: false });
         this.textarea = useRef("textarea");
         useAutofocus({ refName: "textarea" });
     }
