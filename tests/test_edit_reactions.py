@@ -8,6 +8,7 @@ from odoo.tests import tagged
 
 from odoo.addons.live_messaging.models.live_message_reaction import is_emoji
 
+from ..utils.values import rpc_value
 from .common import LiveCase
 
 
@@ -38,7 +39,8 @@ class TestEditDelete(LiveCase):
         self.room.invalidate_recordset()
         self.assertEqual(self.room.last_seq, last_seq)
         self.assertEqual(self.pushed(self.room, "live_messaging/message"), [])
-        self.assertEqual(self.updates(), [data])
+        # pushes are JSON (null); the public method answers RPC values (False)
+        self.assertEqual(rpc_value(self.updates()), [data])
         # history shows the edited text
         history = self.room.with_user(self.user_bob).live_fetch_messages()["messages"]
         self.assertEqual([m["seq"] for m in history], [1, 2])
@@ -115,7 +117,8 @@ class TestEditDelete(LiveCase):
             (data["body"], data["mentions"], data["reactions"], data["attachments"]),
             ("", [], [], []),
         )
-        self.assertEqual(self.updates(), [data])
+        # pushes are JSON (null); the public method answers RPC values (False)
+        self.assertEqual(rpc_value(self.updates()), [data])
         self.assertEqual(data["seq"], message.seq)
         # a deleted mention no longer counts
         (state,) = self.room.with_user(self.user_bob)._format()

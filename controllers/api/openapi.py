@@ -110,6 +110,22 @@ SCHEMAS = {
             ),
         },
     },
+    "UserRef": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "integer", "description": "A user id."},
+            "name": {"type": "string"},
+        },
+    },
+    "RoomRef": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "integer", "description": "A room id."},
+            "name": {"type": "string"},
+        },
+    },
     "Member": {
         "type": "object",
         "required": [
@@ -242,7 +258,7 @@ SCHEMAS = {
             "mentions": {
                 "type": "array",
                 "description": "Room messages: the members it mentions.",
-                "items": _ref("Member"),
+                "items": _ref("UserRef"),
             },
             "attachments": {
                 "type": "array",
@@ -368,7 +384,7 @@ SCHEMAS = {
         "properties": {
             "emoji": {"type": "string"},
             "count": {"type": "integer", "minimum": 1},
-            "users": {"type": "array", "items": _ref("Member")},
+            "users": {"type": "array", "items": _ref("UserRef")},
         },
     },
     "Reactions": {
@@ -391,7 +407,7 @@ SCHEMAS = {
             "rooms": {
                 "type": "array",
                 "description": "The rooms of the hits (id, name).",
-                "items": _ref("Member"),
+                "items": _ref("RoomRef"),
             },
         },
     },
