@@ -16,3 +16,4 @@ from . import res_users_apikeys
 from . import sale_order
 from . import sale_order_chat
 from . import support
+from . import res_users

@@ -19,3 +19,5 @@ from . import test_record_chat
 from . import test_support
 from . import test_support_tour
 from . import test_websocket
+from . import test_bus_router
+from . import test_bus_dispatcher
