@@ -7,6 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import fanout
 import lmdev
 import plots
 import stats
@@ -73,6 +74,12 @@ def smoke_problems(results):
     conn = results.get("connections")
     if conn and (conn["opened"] < conn["target"] or not conn["delivered"]):
         problems.append(f"connections: {conn['opened']}/{conn['target']} opened")
+    for run in (results.get("dispatcher") or {}).get("runs", []):
+        if run["lost"] or not run["latency"]["count"]:
+            problems.append(
+                f"dispatcher {run['subscribers']} {run['publisher']} "
+                f"{'on' if run['dispatcher'] else 'off'}: lost {run['lost']}"
+            )
     discuss = results.get("discuss")
     if discuss and not all(discuss["ratio"][k] for k in ("p50", "p99")):
         problems.append("discuss: no ratio")
@@ -209,6 +216,7 @@ def targets_table(results):
                 _ok(discuss["ratio"]["p50"], 0.2),
             )
         )
+    rows += fanout.target_rows(results, _ok)
     return stats.markdown_table(["target", "goal", "measured", "verdict"], rows)
 
 
@@ -568,6 +576,7 @@ def write_full(path, bench, machine, command):
     ):
         section(results, out)
         out.append("")
+    fanout.section(results, out, _cmd)
     if ANALYSIS.exists():
         out.append(ANALYSIS.read_text())
     path.write_text("\n".join(out).rstrip() + "\n")

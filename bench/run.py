@@ -41,6 +41,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
+import fanout  # noqa: E402
 import lmdev  # noqa: E402
 import report  # noqa: E402
 import stats  # noqa: E402
@@ -55,6 +56,7 @@ SCENARIOS = (
     "discuss",
     "nodes",
     "sale",
+    "dispatcher",
 )
 SIZES = {
     "smoke": {
@@ -71,6 +73,9 @@ SIZES = {
         "compare_messages": 10,
         "sale_rounds": 20,
         "holders": 1,
+        "fanout_subscribers": [3],
+        "fanout_messages": 5,
+        "fanout_off_messages": 5,
     },
     "full": {
         "subscribers": [1, 100, 1000],
@@ -86,6 +91,10 @@ SIZES = {
         "compare_messages": 100,
         "sale_rounds": 500,
         "holders": 4,
+        "fanout_subscribers": [100, 1000],
+        "fanout_messages": 100,
+        # Odoo's own path with 1,000 sockets: a few messages show it
+        "fanout_off_messages": 10,
     },
 }
 # Odoo options of the benchmark's servers (besides ports and paths): the
@@ -941,6 +950,58 @@ class Bench:
             "latency": stats.summarize(latencies),
             "top": stats.profile_top(out.read_text()) if out.exists() else [],
         }
+
+    def scenario_dispatcher(self):
+        """The live bus dispatcher on and off, against Discuss, in one run:
+        for each size, each publisher (REST, Discuss's message_post, the bus
+        row alone), with the dispatcher on then off (fanout.py)."""
+        node = self.nodes[0]
+        pub, sub = (login(node, self.db, user) for user in ("bench_pub", "bench_sub"))
+        bus = fanout.BusPublisher(self, [self.db, "live.room", self.data["room"]])
+        runs = []
+        try:
+            for subscribers in self.size["fanout_subscribers"]:
+                for on in (True, False):
+                    fanout.set_dispatcher(self, on)
+                    variants = [
+                        ("bus", bus, self.live_spec()),
+                        ("rest", self.live_publisher(), self.live_spec()),
+                    ]
+                    if subscribers <= 100:
+                        variants.append(
+                            (
+                                "discuss",
+                                DiscussPublisher(node, pub, self.data["channel"]),
+                                discuss_socket_spec(node, sub, self.data["channel"]),
+                            )
+                        )
+                    messages = self.size["fanout_messages"]
+                    if not on and subscribers > 100:
+                        messages = self.size["fanout_off_messages"]
+                        variants = variants[1:2]
+                    for name, publisher, spec in variants:
+                        say(
+                            f"  {subscribers} sockets, {name}, dispatcher "
+                            f"{'on' if on else 'off'}, {messages} messages"
+                        )
+                        run = paced_latency(
+                            publisher,
+                            spec,
+                            subscribers,
+                            messages,
+                            self.latency_interval(subscribers),
+                            self.size["holders"],
+                        )
+                        run.update(publisher=name, dispatcher=on)
+                        runs.append(run)
+                        say(
+                            f"  -> {run['latency']} lost {run['lost']} "
+                            f"closed {run['closed']}"
+                        )
+        finally:
+            fanout.set_dispatcher(self, True)
+            bus.close()
+        return {"runs": runs}
 
     def scenario_sale(self):
         result = self.shell("sale_write", {"rounds": self.size["sale_rounds"]})
