@@ -9,6 +9,7 @@ change:
 - ``ImDispatch.run``: runs ``Dispatcher.run`` (one LISTEN connection, fetch
   once per wake-up, retries within seconds instead of sleeping 50 s). It also
   pokes the sockets that are not routed, as Odoo's loop does.
+  ``ImDispatch.start`` is serialised (every subscribe starts it lazily).
 - ``ImDispatch.subscribe`` / ``unsubscribe``: a socket of a database with the
   addon and the dispatcher on is routed (``Dispatcher.attach``); Odoo's
   channel map (``_channels_to_ws``) is kept up to date for every socket, as
@@ -82,6 +83,16 @@ def _ensure_running(dispatch):
 
 def _run(self):
     dispatcher.run()
+
+
+def _start(self):
+    # every subscribe starts the thread lazily: under gevent, two greenlets
+    # could both pass Thread.start's check before the first one has started
+    # (the second then dies with a KeyError in threading's bootstrap)
+    with _start_lock:
+        if self._started.is_set():
+            raise RuntimeError("threads can only be started once")
+        _original["dispatch_start"](self)
 
 
 def _subscribe(self, channels, last, db, websocket):
@@ -226,6 +237,7 @@ def apply():
     store_class = http.FilesystemSessionStore
     _original.update(
         dispatch_subscribe=ImDispatch.subscribe,
+        dispatch_start=ImDispatch.start,
         trigger=Websocket.trigger_notification_dispatching,
         ws_subscribe=Websocket.subscribe,
         ws_dispatch=Websocket._dispatch_bus_notifications,
@@ -236,6 +248,7 @@ def apply():
         store_delete_identifiers=store_class.delete_from_identifiers,
     )
     ImDispatch.run = _run
+    ImDispatch.start = _start
     ImDispatch.subscribe = _subscribe
     ImDispatch.unsubscribe = _unsubscribe
     Websocket.subscribe = _ws_subscribe

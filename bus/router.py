@@ -158,6 +158,8 @@ class Router:
         self._by_channel = {}
         # subscribers with ids to drop when the stream brings them
         self._seeing = set()
+        # no lease ends before this (a lower bound): spares scanning them all
+        self._earliest = float("-inf")
         self.stats = {
             "routed": 0,
             "delivered": 0,
@@ -316,6 +318,7 @@ class Router:
     def add(self, subscriber):
         with self.lock:
             self.subscribers.add(subscriber)
+            self._earliest = min(self._earliest, subscriber.lease_until)
 
     def remove(self, subscriber):
         """Forget ``subscriber`` (its socket closed). Returns whether the
@@ -407,16 +410,17 @@ class Router:
         """Subscribers whose lease ends within ``margin`` seconds."""
         limit = self.clock() + margin
         with self.lock:
-            return [
-                s
-                for s in self.subscribers
-                if s.close_code is None and s.lease_until <= limit
-            ]
+            if self._earliest > limit:
+                return []
+            leases = [s for s in self.subscribers if s.close_code is None]
+            self._earliest = min((s.lease_until for s in leases), default=float("inf"))
+            return [s for s in leases if s.lease_until <= limit]
 
     def renew(self, subscriber, lease_until):
         with self.lock:
             if subscriber.close_code is None:
                 subscriber.lease_until = lease_until
+                self._earliest = min(self._earliest, lease_until)
 
     def expire(self, subscribers):
         """End the leases of ``subscribers`` now (a revocation was heard that
@@ -424,6 +428,7 @@ class Router:
         with self.lock:
             for subscriber in subscribers:
                 subscriber.lease_until = float("-inf")
+            self._earliest = float("-inf")
 
     def close(self, subscriber, code):
         """Close ``subscriber`` with ``code``: nothing more is routed to it,
