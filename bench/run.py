@@ -108,6 +108,10 @@ SERVER_OPTIONS = {
     "limit_memory_hard_gevent": str(10 << 30),
     "limit_time_real": "600",
     "log_level": "warn",
+    # one database, named by db_name: with a dbfilter too, Odoo lists the
+    # databases (a cursor on `postgres`) at every request without a session
+    # cookie, i.e. every API request and websocket handshake of an app
+    "dbfilter": "",
 }
 
 

@@ -128,13 +128,18 @@ class LiveSubscriber(Subscriber):
         self.context = dict(session.context)
         self.stamp = None  # the session file's (mtime, inode) when last read
         self.live_channels = frozenset()
-        self.catchup = None  # (channel keys, last) to catch up from
+        self.catchup = None  # cycle count when it asked for a catch-up
         self.subscribed = False
         self.poke_mark = None
 
     def wake(self):
+        # the router wakes a socket once until it drains (wake_pending): one
+        # byte on Odoo's socket pair, which its select() in get_messages sees
         if self.ws.state is ConnectionState.OPEN:
-            _original["trigger"](self.ws)
+            try:
+                self.ws._Websocket__notif_sock_w.send(b"x")
+            except OSError:
+                pass  # closing
 
     def __repr__(self):
         return f"<LiveSubscriber {self.db} uid={self.uid} key={self.key_id}>"
@@ -217,7 +222,8 @@ class Dispatcher:
         """``ws`` subscribes to ``channels`` (tuples) with the client's
         ``last``: the first time, it catches up from ``last`` (Odoo's
         ``_poll`` rules: 0 means the last 50 seconds); later, each channel it
-        gains catches up from the ``last`` it sends."""
+        gains catches up from the ``last`` it sends. Catch-ups are done by
+        the next fetch cycle, all of them in one query."""
         sub = ws._live_sub
         router = self.router(sub.db)
         keys = {channel_key(channel) for channel in channels}
@@ -228,8 +234,7 @@ class Dispatcher:
         catch = keys if not sub.subscribed else added
         sub.subscribed = True
         if catch:
-            router.start_catchup(sub)
-            sub.catchup = (sorted(catch), last)
+            sub.catchup = router.start_catchup(sub, (frozenset(catch), last))
         router.wake(sub)
 
     def detach(self, ws):
@@ -248,7 +253,8 @@ class Dispatcher:
         """A poke that does not come from the dispatcher (Odoo's tests, a
         live bus in tours): the socket runs one coalesced cycle first."""
         router = self.router(sub.db)
-        sub.poke_mark = router.cycles_started
+        with router.lock:
+            sub.poke_mark = router.cycles_started
         # a fresh wake even when one is pending: the mark must be seen
         router.wake(sub)
 
@@ -258,8 +264,9 @@ class Dispatcher:
 
     def serve(self, ws):
         """Run by ``Websocket._dispatch_bus_notifications`` of a routed
-        socket when it is woken: cycle if poked, catch up if it subscribed,
-        then send what its outbox holds, or close."""
+        socket when it is woken: make sure a cycle ran since it was poked or
+        subscribed (coalesced: the first socket runs it for all), then send
+        what its outbox holds, or close."""
         sub = ws._live_sub
         router = self.router(sub.db)
         # the wake-up byte(s) of the socket pair (Odoo sends one per wake):
@@ -267,11 +274,16 @@ class Dispatcher:
         ws._Websocket__notif_sock_r.recv(4096)
         with router.lock:
             sub.wake_pending = False
-            mark, sub.poke_mark = sub.poke_mark, None
-        if mark is not None:
-            self.poke_cycle(sub.db, mark)
-        if sub.catchup is not None:
-            self.catch_up(sub)
+            marks = [m for m in (sub.poke_mark, sub.catchup) if m is not None]
+            sub.poke_mark = sub.catchup = None
+        if marks:
+            try:
+                self.poke_cycle(sub.db, max(marks))
+            except Exception:
+                # the dispatcher retries it; the catch-up waits for it
+                _logger.warning("live bus: cycle of %s failed", sub.db, exc_info=True)
+                with self._lock:
+                    self._dirty.add(sub.db)
         notifications, code = router.drain(sub)
         if code is not None:
             if ws.state is ConnectionState.OPEN:
@@ -282,41 +294,96 @@ class Dispatcher:
                 return
             ws._send_frame(Frame(Opcode.TEXT, frame))
 
-    def catch_up(self, sub):
-        """One query: what ``sub`` missed on the channels it just gained,
-        merged with the live rows collected for it meanwhile. Starts the
-        database's stream when it is the first socket of this process."""
-        keys, last = sub.catchup
-        sub.catchup = None
-        router = self.router(sub.db)
-        if not router.started:
-            with router.fetch_lock:
+    def poke_cycle(self, db, mark):
+        """The cycle a poked or subscribing socket needs: done unless one
+        started after ``mark`` (another socket ran it)."""
+        router = self.router(db)
+        with router.fetch_lock:
+            if router.cycles_started > mark:
+                return
+            self._cycle(db, router)
+
+    # ------------------------------------------------------------------
+    # Cycles: fetch once, renew leases, route, catch up
+    # ------------------------------------------------------------------
+
+    def run_cycle(self, db):
+        router = self._routers.get(db)
+        if router is None or not (router.started or router.has_pending):
+            return
+        with router.fetch_lock:
+            self._cycle(db, router)
+
+    def _cycle(self, db, router):
+        pending = router.begin_cycle()
+        try:
+            with closing(acquire_cursor(db)) as cr:
+                count = cr.sql_log_count
                 if not router.started:
-                    with closing(acquire_cursor(sub.db)) as cr:
-                        self._start_stream(router, cr)
-                        rows = self._catchup_rows(cr, keys, last)
-                    router.complete_catchup(sub, rows)
-                    return
-        with closing(acquire_cursor(sub.db)) as cr:
-            rows = self._catchup_rows(cr, keys, last)
-        router.complete_catchup(sub, rows)
+                    if not pending:
+                        return
+                    # the first socket of this process: the stream starts now,
+                    # its snapshot is the catch-ups'
+                    self._start_stream(router, cr)
+                else:
+                    self._fetch_and_route(db, router, cr)
+                if pending:
+                    self._catch_up(router, cr, pending)
+                self.stats["cycles"] += 1
+                self.stats["queries"] = cr.sql_log_count - count
+        except Exception:
+            router.requeue(pending)
+            raise
+
+    def _fetch_and_route(self, db, router, cr):
+        on_control = functools.partial(self._on_control, db, cr, {})
+        while True:
+            last, gaps = router.fetch_params()
+            if last is None:
+                return
+            cr.execute(FETCH_SQL, {"last": last, "gaps": gaps, "limit": FETCH_BATCH})
+            rows = cr.fetchall()
+            due = router.leases_due(LEASE_MARGIN)
+            if due:
+                self.renew(db, cr, due)
+            router.route(rows, on_control=on_control)
+            if len(rows) < FETCH_BATCH:
+                return
+            # a long backlog: the next batch in a new transaction
+            cr.rollback()
 
     @staticmethod
-    def _catchup_rows(cr, keys, last):
-        if last:
-            condition = SQL("id > %s", last)
-        else:
-            since = fields.Datetime.now() - timedelta(seconds=TIMEOUT)
-            condition = SQL("create_date > %s", since)
+    def _catch_up(router, cr, pending):
+        """What the subscribing sockets missed on the channels they just
+        gained (Odoo's ``_poll`` rules, each from its own ``last``), in one
+        query for all of them, merged with the live rows collected for them
+        meanwhile."""
+        since = fields.Datetime.now() - timedelta(seconds=TIMEOUT)
+        keys = set().union(*(spec[0] for spec in pending.values()))
+        lasts = [spec[1] for spec in pending.values() if spec[1]]
+        conditions = []
+        if lasts:
+            conditions.append(SQL("id > %s", min(lasts)))
+        if len(lasts) < len(pending):
+            conditions.append(SQL("create_date > %s", since))
         cr.execute(
             SQL(
-                "SELECT id, channel, message FROM bus_bus"
-                " WHERE channel = ANY(%s) AND %s ORDER BY id",
+                "SELECT id, channel, message, create_date FROM bus_bus"
+                " WHERE channel = ANY(%s) AND (%s) ORDER BY id",
                 list(keys),
-                condition,
+                SQL(" OR ").join(conditions),
             )
         )
-        return cr.fetchall()
+        rows = cr.fetchall()
+        for sub, (sub_keys, last) in pending.items():
+            router.complete_catchup(
+                sub,
+                [
+                    (i, channel, message)
+                    for i, channel, message, created in rows
+                    if channel in sub_keys and (i > last if last else created > since)
+                ],
+            )
 
     @staticmethod
     def _start_stream(router, cr):
@@ -326,51 +393,6 @@ class Dispatcher:
         cr.execute("SELECT id FROM bus_bus WHERE id > %s", [low])
         present = {row[0] for row in cr.fetchall()}
         router.start(last, set(range(low + 1, last + 1)) - present)
-
-    def poke_cycle(self, db, mark):
-        """The cycle a poked socket needs: done unless one started after the
-        poke (another poked socket ran it)."""
-        router = self.router(db)
-        with router.fetch_lock:
-            if router.cycles_started > mark or not router.started:
-                return
-            self._cycle(db, router)
-
-    # ------------------------------------------------------------------
-    # Cycles: fetch once, renew leases, route
-    # ------------------------------------------------------------------
-
-    def run_cycle(self, db):
-        router = self._routers.get(db)
-        if router is None or not router.started:
-            return
-        with router.fetch_lock:
-            if router.started:
-                self._cycle(db, router)
-
-    def _cycle(self, db, router):
-        router.cycles_started += 1
-        with closing(acquire_cursor(db)) as cr:
-            count = cr.sql_log_count
-            on_control = functools.partial(self._on_control, db, cr, {})
-            while True:
-                last, gaps = router.fetch_params()
-                if last is None:
-                    break
-                cr.execute(
-                    FETCH_SQL, {"last": last, "gaps": gaps, "limit": FETCH_BATCH}
-                )
-                rows = cr.fetchall()
-                due = router.leases_due(LEASE_MARGIN)
-                if due:
-                    self.renew(db, cr, due)
-                router.route(rows, on_control=on_control)
-                if len(rows) < FETCH_BATCH:
-                    break
-                # a long backlog: a new transaction for the next batch
-                cr.rollback()
-            self.stats["cycles"] += 1
-            self.stats["queries"] = cr.sql_log_count - count
 
     def _on_control(self, db, cr, state, row):
         try:
@@ -621,7 +643,7 @@ class Dispatcher:
                     continue
                 db = channel[0]
                 router = self._routers.get(db)
-                if router is not None and router.started:
+                if router is not None and (router.started or router.has_pending):
                     with self._lock:
                         self._dirty.add(db)
                 if self._legacy.get(db):
@@ -637,7 +659,7 @@ class Dispatcher:
     def _mark_all_dirty(self):
         with self._lock:
             for db, router in self._routers.items():
-                if router.started and router.subscribers:
+                if (router.started and router.subscribers) or router.has_pending:
                     self._dirty.add(db)
 
     def _ready_dirty(self, now):

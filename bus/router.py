@@ -54,7 +54,11 @@ def encode(notification_id, message):
 
 
 def frames(notifications, limit=FRAME_BYTES):
-    """The TEXT frames (JSON arrays) that carry ``notifications`` in order."""
+    """The TEXT frames (JSON arrays) that carry ``notifications`` in order.
+    A lone notification's frame is built once for all its sockets."""
+    if len(notifications) == 1:
+        yield notifications[0].frame
+        return
     chunk, size = [], 0
     for notification in notifications:
         if chunk and size + len(notification.data) > limit:
@@ -69,12 +73,20 @@ def frames(notifications, limit=FRAME_BYTES):
 class Notification:
     """One row as sockets get it: its id, channel key and serialised form."""
 
-    __slots__ = ("channel", "data", "id")
+    __slots__ = ("_frame", "channel", "data", "id")
 
     def __init__(self, notification_id, channel, data):
         self.id = notification_id
         self.channel = channel
         self.data = data
+        self._frame = None
+
+    @property
+    def frame(self):
+        """The frame of this notification alone (``[<data>]``), built once."""
+        if self._frame is None:
+            self._frame = b"[" + self.data + b"]"
+        return self._frame
 
     def __repr__(self):
         return f"<Notification {self.id} {self.channel}>"
@@ -158,6 +170,8 @@ class Router:
         self._by_channel = {}
         # subscribers with ids to drop when the stream brings them
         self._seeing = set()
+        # subscribers waiting for a catch-up: {subscriber: what to catch up}
+        self._pending = {}
         # no lease ends before this (a lower bound): spares scanning them all
         self._earliest = float("-inf")
         self.stats = {
@@ -326,6 +340,7 @@ class Router:
         with self.lock:
             self.subscribers.discard(subscriber)
             self._seeing.discard(subscriber)
+            self._pending.pop(subscriber, None)
             self._set_channels(subscriber, frozenset())
             subscriber.outbox = []
             subscriber.outbox_bytes = 0
@@ -357,10 +372,34 @@ class Router:
         with self.lock:
             return set(self._by_channel.get(channel, ()))
 
-    def start_catchup(self, subscriber):
-        """Hold the live rows of ``subscriber`` until ``complete_catchup``."""
+    def start_catchup(self, subscriber, spec):
+        """Hold the live rows of ``subscriber`` until ``complete_catchup``;
+        ``spec`` says what it must catch up (the caller's business). Returns
+        the number of cycles started so far: a cycle started after it will
+        take the subscriber (``begin_cycle``)."""
         with self.lock:
             subscriber.catching_up = True
+            self._pending[subscriber] = spec
+            return self.cycles_started
+
+    def begin_cycle(self):
+        """Count a new fetch cycle and take the subscribers waiting for a
+        catch-up: ``{subscriber: spec}``. Atomic with ``start_catchup``."""
+        with self.lock:
+            self.cycles_started += 1
+            pending, self._pending = self._pending, {}
+            return pending
+
+    def requeue(self, pending):
+        """A cycle failed: its catch-ups wait for the next one."""
+        with self.lock:
+            for subscriber, spec in pending.items():
+                if subscriber in self.subscribers and subscriber.close_code is None:
+                    self._pending.setdefault(subscriber, spec)
+
+    @property
+    def has_pending(self):
+        return bool(self._pending)
 
     def complete_catchup(self, subscriber, rows):
         """Deliver ``rows`` (``(id, channel, message)`` sorted by id: what the
@@ -368,7 +407,8 @@ class Router:
         meanwhile, each id once. Ids the stream has not routed yet are
         remembered, to be dropped when the stream brings them."""
         with self.lock:
-            subscriber.catching_up = False
+            # still catching up if it subscribed again meanwhile
+            subscriber.catching_up = subscriber in self._pending
             if subscriber.close_code is not None:
                 return
             caught = [
@@ -445,6 +485,7 @@ class Router:
         subscriber.outbox_bytes = 0
         subscriber.seen = set()
         self._seeing.discard(subscriber)
+        self._pending.pop(subscriber, None)
         self._set_channels(subscriber, frozenset())
         if code == SESSION_EXPIRED:
             self.stats["revoked"] += 1

@@ -294,7 +294,7 @@ class TestDispatcherCost(DispatcherCase):
         return [
             s
             for s in dispatcher.subscribers(self.env.cr.dbname)
-            if s.close_code is None and s.subscribed and s.catchup is None
+            if s.close_code is None and s.subscribed and not s.catching_up
         ]
 
 

@@ -138,8 +138,14 @@ class TestBusRouter(BaseCase):
 
     def test_catchup_merges_with_live_rows_once_in_order(self):
         sub = self.subscriber(ROOM)
-        self.router.start_catchup(sub)
-        # live rows arrive while the socket's own catch-up query runs
+        self.assertEqual(self.router.start_catchup(sub, "spec"), 0)
+        # the next cycle takes it (a failed one gives it back)
+        self.assertEqual(self.router.begin_cycle(), {sub: "spec"})
+        self.router.requeue({sub: "spec"})
+        self.assertEqual(self.router.begin_cycle(), {sub: "spec"})
+        self.assertEqual(self.router.begin_cycle(), {})
+        self.assertEqual(self.router.cycles_started, 3)
+        # live rows arrive while the cycle's catch-up query runs
         self.router.route([row(101), row(102)])
         self.assertEqual(self.received(sub), ([], None))
         # its query saw 99..102 and 104 (committed, not fetched by the stream
