@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import selectors
+import socket
 import threading
 import time
 from contextlib import closing
@@ -46,17 +47,12 @@ from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 from odoo.tools import SQL, consteq
 
+from odoo.addons.bus import websocket as websocket_module
 from odoo.addons.bus.models.bus import TIMEOUT, channel_with_db, json_dump, stop_event
-from odoo.addons.bus.websocket import (
-    CloseCode,
-    ConnectionState,
-    Frame,
-    Opcode,
-    acquire_cursor,
-)
+from odoo.addons.bus.websocket import CloseCode, ConnectionState
 
 from . import control
-from .router import SESSION_EXPIRED, Router, Subscriber, frames
+from .router import SESSION_EXPIRED, Router, Subscriber, wires
 
 _logger = logging.getLogger(__name__)
 
@@ -106,6 +102,7 @@ class LiveSubscriber(Subscriber):
         "key_id",
         "live_channels",
         "poke_mark",
+        "router",
         "sid",
         "sid_hash",
         "stamp",
@@ -115,11 +112,12 @@ class LiveSubscriber(Subscriber):
         "ws",
     )
 
-    def __init__(self, ws, db, session, **kwargs):
+    def __init__(self, ws, db, session, router, **kwargs):
         super().__init__(None, **kwargs)
         self.socket = self
         self.ws = ws
         self.db = db
+        self.router = router
         self.sid = session.sid
         self.sid_hash = control.sid_hash(session.sid)
         self.uid = session.uid
@@ -133,13 +131,55 @@ class LiveSubscriber(Subscriber):
         self.poke_mark = None
 
     def wake(self):
-        # the router wakes a socket once until it drains (wake_pending): one
-        # byte on Odoo's socket pair, which its select() in get_messages sees
-        if self.ws.state is ConnectionState.OPEN:
-            try:
-                self.ws._Websocket__notif_sock_w.send(b"x")
-            except OSError:
-                pass  # closing
+        """The router has something for this socket (once until drained).
+
+        Fast path: when nobody is writing to the socket, the frames are sent
+        right here without blocking (``MSG_DONTWAIT``), each built once for
+        all sockets; this spares the socket's own thread or greenlet a wake-up
+        per message. Whatever cannot go at once (the socket is busy, its
+        buffer is full, it must close, run a cycle or catch up) is left to the
+        socket's own thread or greenlet, woken with one byte on Odoo's socket
+        pair (which ``get_messages`` selects on): that one may block, nobody
+        else does."""
+        ws = self.ws
+        if ws.state is not ConnectionState.OPEN:
+            return
+        if self.poke_mark is None and self.catchup is None and self.send_now():
+            return
+        self.poke()
+
+    def poke(self):
+        try:
+            self.ws._Websocket__notif_sock_w.send(b"x")
+        except OSError:
+            pass  # closing
+
+    def send_now(self):
+        """Send the outbox without blocking; False when the socket's own
+        thread must take over."""
+        ws = self.ws
+        lock = ws._live_send_lock
+        if not lock.acquire(blocking=False):
+            return False
+        try:
+            if ws.state is not ConnectionState.OPEN:
+                return True  # closing: nothing more goes out
+            if ws._live_partial:
+                return False
+            notifications, code = self.router.drain(self)
+            if code is not None:
+                return False
+            pending = list(wires(notifications))
+            sock = ws._Websocket__socket
+            while pending:
+                data = pending.pop(0)
+                sent = _send_nowait(sock, data)
+                if sent < len(data):
+                    ws._live_partial = b"".join([data[sent:], *pending])
+                    return False
+            return True
+        finally:
+            lock.release()
 
     def __repr__(self):
         return f"<LiveSubscriber {self.db} uid={self.uid} key={self.key_id}>"
@@ -195,10 +235,13 @@ class Dispatcher:
                 self._legacy[db] = self._legacy.get(db, 0) + 1
             return None
         params = env["ir.config_parameter"].sudo()
+        ws._live_send_lock = threading.RLock()
+        ws._live_partial = None
         sub = LiveSubscriber(
             ws,
             db,
             ws._session,
+            self.router(db),
             # the subscribe request just checked the session (_authenticate)
             lease_until=time.monotonic() + LEASE_SECONDS,
             max_items=_int(params.get_param(PARAM_MAX_ITEMS), DEFAULT_MAX_ITEMS),
@@ -235,7 +278,9 @@ class Dispatcher:
         sub.subscribed = True
         if catch:
             sub.catchup = router.start_catchup(sub, (frozenset(catch), last))
-        router.wake(sub)
+        # as in Odoo, a subscribe is followed by a dispatch in the socket's
+        # own thread (Odoo's tests wait for it)
+        sub.poke()
 
     def detach(self, ws):
         sub = getattr(ws, "_live_sub", None)
@@ -284,15 +329,17 @@ class Dispatcher:
                 _logger.warning("live bus: cycle of %s failed", sub.db, exc_info=True)
                 with self._lock:
                     self._dirty.add(sub.db)
-        notifications, code = router.drain(sub)
-        if code is not None:
-            if ws.state is ConnectionState.OPEN:
-                ws.disconnect(CloseCode(code))
-            return
-        for frame in frames(notifications):
-            if ws.state is not ConnectionState.OPEN:
-                return
-            ws._send_frame(Frame(Opcode.TEXT, frame))
+        with ws._live_send_lock:
+            notifications, code = router.drain(sub)
+            if code is None and ws.state is ConnectionState.OPEN:
+                sock = ws._Websocket__socket
+                partial, ws._live_partial = ws._live_partial, None
+                if partial:
+                    sock.sendall(partial)
+                for data in wires(notifications):
+                    sock.sendall(data)
+        if code is not None and ws.state is ConnectionState.OPEN:
+            ws.disconnect(CloseCode(code))
 
     def poke_cycle(self, db, mark):
         """The cycle a poked or subscribing socket needs: done unless one
@@ -317,7 +364,7 @@ class Dispatcher:
     def _cycle(self, db, router):
         pending = router.begin_cycle()
         try:
-            with closing(acquire_cursor(db)) as cr:
+            with closing(websocket_module.acquire_cursor(db)) as cr:
                 count = cr.sql_log_count
                 if not router.started:
                     if not pending:
@@ -694,6 +741,29 @@ class Dispatcher:
                     backoff,
                     exc_info=True,
                 )
+
+
+def _send_nowait(sock, data):
+    """Bytes of ``data`` the kernel took at once (0 when the buffer is full);
+    never waits, also under gevent (whose sockets otherwise wait)."""
+    try:
+        if odoo.evented:
+            return sock.send(data, socket.MSG_DONTWAIT, 0.0)
+        return sock.send(data, socket.MSG_DONTWAIT)
+    except (BlockingIOError, InterruptedError):
+        return 0
+    except OSError:
+        return 0  # the socket's own thread meets the error and closes
+
+
+def send_frame(ws, frame):
+    """Odoo's ``Websocket._send_frame`` for a routed socket: under its send
+    lock, after the rest of a frame the dispatcher could not finish."""
+    with ws._live_send_lock:
+        partial, ws._live_partial = ws._live_partial, None
+        if partial:
+            ws._Websocket__socket.sendall(partial)
+        return _original["ws_send_frame"](ws, frame)
 
 
 def _int(value, default):

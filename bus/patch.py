@@ -15,14 +15,20 @@ change:
   channel map (``_channels_to_ws``) is kept up to date for every socket, as
   Odoo's tests and ``onclose`` hooks read it.
 - ``Websocket.subscribe``, ``trigger_notification_dispatching``,
-  ``_dispatch_bus_notifications``: a routed socket catches up and drains its
-  outbox from its own thread; a poke that does not come from the dispatcher
-  runs one coalesced cycle. Sockets not routed keep Odoo's code.
+  ``_dispatch_bus_notifications``, ``_send_frame``: a routed socket gets its
+  frames sent by the dispatcher without blocking when nothing else writes to
+  it, else drains its outbox from its own thread (writes are serialised by a
+  lock per socket); a poke that does not come from the dispatcher runs one
+  coalesced cycle. Sockets not routed keep Odoo's code.
 - ``Websocket.__init__`` / ``_terminate`` and
   ``WebsocketConnectionHandler.open_connection``: the websocket limits per
   user and per API key (``limits.py``).
 - ``FilesystemSessionStore.delete`` / ``delete_from_identifiers``: a deleted
   session ends the lease of its sockets at once.
+- ``odoo.addons.bus.websocket.acquire_cursor`` and
+  ``WebsocketRequest.serve_websocket_message``: a socket waits up to 10 s for
+  a cursor (Odoo gives up after about 1 s, or at once in ``check_signaling``,
+  and closes it with 1013: its client then reconnects, a whole handshake).
 
 The addon need not be loaded server-wide: Odoo imports it before serving the
 first request (hence the first websocket handshake) of a database where it is
@@ -32,21 +38,28 @@ a thread of its own, and pokes from Odoo's loop are ignored by routed sockets.
 """
 
 import logging
+import random
 import threading
+import time
 from contextlib import suppress
 
-from odoo import http
+from psycopg2.pool import PoolError
 
+from odoo import http
+from odoo.modules.registry import Registry
+
+from odoo.addons.bus import websocket as websocket_module
 from odoo.addons.bus.models import bus as bus_module
 from odoo.addons.bus.models.bus import ImDispatch, channel_with_db, hashable
 from odoo.addons.bus.websocket import (
     Websocket,
     WebsocketConnectionHandler,
+    WebsocketRequest,
     wsrequest,
 )
 
 from . import limits
-from .dispatcher import _original, dispatcher
+from .dispatcher import _original, dispatcher, send_frame
 
 _logger = logging.getLogger(__name__)
 
@@ -145,6 +158,12 @@ def _ws_trigger(self):
     return None
 
 
+def _ws_send_frame(self, frame):
+    if getattr(self, "_live_send_lock", None) is None:
+        return _original["ws_send_frame"](self, frame)
+    return send_frame(self, frame)
+
+
 def _ws_dispatch(self):
     if getattr(self, "_live_sub", None) is None:
         return _original["ws_dispatch"](self)
@@ -163,6 +182,46 @@ def _ws_terminate(self):
         slot = getattr(self, "_live_slot", None)
         if slot is not None:
             limits.counter.release(slot)
+
+
+# ----------------------------------------------------------------------
+# Cursors of the websockets
+# ----------------------------------------------------------------------
+
+# how long a socket waits for a cursor before Odoo closes it with 1013
+CURSOR_PATIENCE = 10.0
+
+
+def _patiently(func):
+    """Call ``func`` until it gets a cursor (PoolError), with backoff, for at
+    most ``CURSOR_PATIENCE`` seconds."""
+    deadline = time.monotonic() + CURSOR_PATIENCE
+    delay = 0.02
+    while True:
+        try:
+            return func()
+        except PoolError:
+            if time.monotonic() + delay > deadline:
+                raise
+        time.sleep(random.uniform(delay / 2, delay))
+        delay = min(delay * 2, 0.5)
+
+
+def _serve_websocket_message(self, message):
+    """A client's message (``subscribe``...) is retried while the pool has no
+    cursor: Odoo's ``check_signaling`` there takes one without retrying, and
+    the socket would be closed with 1013 in a burst of handshakes."""
+    return _patiently(lambda: _original["serve_message"](self, message))
+
+
+def acquire_cursor(db):
+    """Odoo's ``acquire_cursor`` gives up after about one second (10 tries),
+    and the socket is closed with 1013: in a burst of handshakes (which hold
+    the pool's connections) the subscribe of a new socket then fails and its
+    client reconnects, which costs a whole handshake again. Here a socket
+    waits up to ``CURSOR_PATIENCE`` seconds, with backoff; its own greenlet
+    or thread waits, nobody else."""
+    return _patiently(lambda: Registry(db).cursor())
 
 
 # ----------------------------------------------------------------------
@@ -241,12 +300,17 @@ def apply():
         trigger=Websocket.trigger_notification_dispatching,
         ws_subscribe=Websocket.subscribe,
         ws_dispatch=Websocket._dispatch_bus_notifications,
+        ws_send_frame=Websocket._send_frame,
         ws_init=Websocket.__init__,
         ws_terminate=Websocket._terminate,
         open_connection=WebsocketConnectionHandler.__dict__["open_connection"],
         store_delete=store_class.delete,
         store_delete_identifiers=store_class.delete_from_identifiers,
+        acquire_cursor=websocket_module.acquire_cursor,
+        serve_message=WebsocketRequest.serve_websocket_message,
     )
+    websocket_module.acquire_cursor = acquire_cursor
+    WebsocketRequest.serve_websocket_message = _serve_websocket_message
     ImDispatch.run = _run
     ImDispatch.start = _start
     ImDispatch.subscribe = _subscribe
@@ -254,6 +318,7 @@ def apply():
     Websocket.subscribe = _ws_subscribe
     Websocket.trigger_notification_dispatching = _ws_trigger
     Websocket._dispatch_bus_notifications = _ws_dispatch
+    Websocket._send_frame = _ws_send_frame
     Websocket.__init__ = _ws_init
     Websocket._terminate = _ws_terminate
     WebsocketConnectionHandler.open_connection = classmethod(_open_connection)

@@ -32,6 +32,7 @@ The rules:
   subscriptions.
 """
 
+import struct
 import threading
 import time
 
@@ -73,13 +74,14 @@ def frames(notifications, limit=FRAME_BYTES):
 class Notification:
     """One row as sockets get it: its id, channel key and serialised form."""
 
-    __slots__ = ("_frame", "channel", "data", "id")
+    __slots__ = ("_frame", "_wire", "channel", "data", "id")
 
     def __init__(self, notification_id, channel, data):
         self.id = notification_id
         self.channel = channel
         self.data = data
         self._frame = None
+        self._wire = None
 
     @property
     def frame(self):
@@ -87,6 +89,34 @@ class Notification:
         if self._frame is None:
             self._frame = b"[" + self.data + b"]"
         return self._frame
+
+    @property
+    def wire(self):
+        """That frame as a websocket TEXT frame on the wire, built once."""
+        if self._wire is None:
+            self._wire = text_frame(self.frame)
+        return self._wire
+
+
+def text_frame(payload):
+    """A final, unmasked TEXT frame (server to client) carrying ``payload``."""
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x81, length)
+    elif length < 65536:
+        header = struct.pack("!BBH", 0x81, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, length)
+    return header + payload
+
+
+def wires(notifications, limit=FRAME_BYTES):
+    """The TEXT frames carrying ``notifications``, as bytes on the wire."""
+    if len(notifications) == 1:
+        yield notifications[0].wire
+        return
+    for frame in frames(notifications, limit):
+        yield text_frame(frame)
 
     def __repr__(self):
         return f"<Notification {self.id} {self.channel}>"
