@@ -808,6 +808,7 @@ class Bench:
             "gevent_cpu_s": round(cpu.user + cpu.system, 1),
             "expected": holders.count * seconds,
             "delivered": len(latencies),
+            "within_1s": sum(1 for lat in latencies if lat <= 1.0),
             "latency": stats.summarize(latencies),
             "post_rtt": stats.summarize(rtts),
             "closed": dict(Counter(closed)),
