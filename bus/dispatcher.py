@@ -190,13 +190,15 @@ _original = {}
 
 
 class Dispatcher:
+    """The dispatcher of this server process: a ``Router`` per database it
+    serves sockets of, the LISTEN loop (``run``), the fetch cycles."""
+
     def __init__(self):
         self._lock = threading.Lock()
         self._routers = {}  # db -> Router
         self._dirty = set()
         self._retry_at = {}  # db -> (monotonic time, backoff)
         self._legacy = {}  # db -> count of sockets on Odoo's own path
-        self._thread = None
         self.looping = False
         self._listened = False
         self.stats = {"cycles": 0, "queries": 0, "notifies": 0, "reconnects": 0}
@@ -234,6 +236,7 @@ class Dispatcher:
             with self._lock:
                 self._legacy[db] = self._legacy.get(db, 0) + 1
             return None
+        # sudo: ir.config_parameter - reading technical limits
         params = env["ir.config_parameter"].sudo()
         ws._live_send_lock = threading.RLock()
         ws._live_partial = None

@@ -111,5 +111,6 @@ class ResUsersApikeys(models.Model):
 
     def unlink(self):
         # the sockets opened with these keys close at once, in every process
+        # sudo: res.users.apikeys - whose keys they are, to check their sockets
         control.notify(self.env, validity=self.sudo().user_id.ids)
         return super().unlink()
