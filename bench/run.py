@@ -513,7 +513,9 @@ class Bench:
     def __init__(self, opts):
         self.opts = opts
         self.mode = "full" if opts.full else "smoke"
-        self.size = SIZES[self.mode]
+        self.size = dict(SIZES[self.mode])
+        if opts.sockets:
+            self.size["idle"] = opts.sockets
         self.odoo = lmdev.Odoo(opts.odoo)
         self.db = opts.db
         self.db_opts = SimpleNamespace(
@@ -1042,6 +1044,13 @@ def parse_args(argv=None):
     )
     p.add_argument("--base-port", type=int, default=8380, help="first of 4 ports")
     p.add_argument("--keep-db", action="store_true", help="keep the database")
+    p.add_argument(
+        "--sockets",
+        type=int,
+        help="websockets of the connections scenario (default: 10,000 in "
+        "--full): what a gevent worker can hold under this machine's open-files "
+        "limit (3 descriptors per socket)",
+    )
     p.add_argument("--odoo", help="Odoo 18.0 source tree (default: importable odoo)")
     for key in ("host", "port", "user", "password"):
         p.add_argument(f"--db-{key}", help=f"PostgreSQL {key}")

@@ -516,18 +516,26 @@ class Dispatcher:
         for sub in subs:
             if sub.close_code is not None:
                 continue
+            path = store.get_session_filename(sub.sid)
             try:
-                stat = os.stat(store.get_session_filename(sub.sid))
-            except OSError:
-                router.close(sub, SESSION_EXPIRED)
+                stat = os.stat(path)
+                stamp = (stat.st_mtime_ns, stat.st_ino)
+                if stamp != sub.stamp:
+                    with open(path, encoding="utf-8") as file:
+                        data = json.load(file)
+            except FileNotFoundError:
+                router.close(sub, SESSION_EXPIRED)  # logged out, rotated, gone
                 continue
-            stamp = (stat.st_mtime_ns, stat.st_ino)
+            except (OSError, ValueError):
+                # not readable now (no file descriptor left, written
+                # meanwhile): its lease is checked again at the next cycle
+                _logger.info("live bus: session of %r unreadable", sub, exc_info=True)
+                continue
             if stamp != sub.stamp:
-                session = store.get(sub.sid)
-                if not session or session.uid != sub.uid:
+                if not data or data.get("uid") != sub.uid:
                     router.close(sub, SESSION_EXPIRED)
                     continue
-                sub.token = session.get("session_token")
+                sub.token = data.get("session_token")
                 sub.stamp = stamp
             checked.append(sub)
         uids = {sub.uid for sub in checked if sub.uid}
