@@ -999,7 +999,7 @@ class Bench:
                             self.latency_interval(subscribers),
                             self.size["holders"],
                         )
-                        run.update(publisher=name, dispatcher=on)
+                        run.update(publisher=name, dispatcher=on, asked=subscribers)
                         runs.append(run)
                         say(
                             f"  -> {run['latency']} lost {run['lost']} "
