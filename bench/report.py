@@ -565,7 +565,10 @@ def header(bench, machine, command):
         "running on the machine shows in the load before.",
         "- **Servers**: Odoo as in production: `--workers 2` (HTTP) + the gevent "
         "worker (websockets, `gevent_port`), `--max-cron-threads 0`, "
-        "`db_maxconn 16`, `db_maxconn_gevent 20`, on loopback.\n",
+        "`db_maxconn 16`, `db_maxconn_gevent 20`, `db_name` without `dbfilter`, "
+        "on loopback; the live bus dispatcher "
+        f"{res.get('dispatcher_param', 'on')} (but where a scenario compares "
+        "both).\n",
     ]
 
 

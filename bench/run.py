@@ -618,6 +618,8 @@ class Bench:
             for node in self.nodes:
                 node.wait_ready()
             say(f"servers ready: {', '.join(n.url for n in self.nodes)}")
+            fanout.set_dispatcher(self, self.opts.dispatcher == "on")
+            self.results["dispatcher_param"] = self.opts.dispatcher
             for name in self.scenarios:
                 say(f"--- {name}")
                 t0 = time.monotonic()
@@ -1044,6 +1046,13 @@ def parse_args(argv=None):
     )
     p.add_argument("--base-port", type=int, default=8380, help="first of 4 ports")
     p.add_argument("--keep-db", action="store_true", help="keep the database")
+    p.add_argument(
+        "--dispatcher",
+        choices=("on", "off"),
+        default="on",
+        help="the live bus dispatcher for the scenarios (the dispatcher "
+        "scenario compares both itself)",
+    )
     p.add_argument(
         "--sockets",
         type=int,

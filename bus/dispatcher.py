@@ -35,7 +35,7 @@ import selectors
 import socket
 import threading
 import time
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import timedelta
 from hashlib import sha256
 
@@ -149,10 +149,8 @@ class LiveSubscriber(Subscriber):
         self.poke()
 
     def poke(self):
-        try:
+        with suppress(OSError):  # closing
             self.ws._Websocket__notif_sock_w.send(b"x")
-        except OSError:
-            pass  # closing
 
     def send_now(self):
         """Send the outbox without blocking; False when the socket's own

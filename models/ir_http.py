@@ -40,11 +40,12 @@ class IrHttp(models.AbstractModel):
     def _post_logout(cls):
         """The websockets of the session that logs out close at once (4001),
         in this process and, through a NOTIFY, in every other one."""
-        super()._post_logout()
+        result = super()._post_logout()
         sid, db = request.session.sid, request.db
         if sid and db:
             dispatcher.close_sessions(db, {control.sid_hash(sid)})
             control.notify_logout(db, sid)
+        return result
 
     def session_info(self):
         """Tell the web client which models have live screens, so that their list
