@@ -376,6 +376,7 @@ def section_connections(results, out):
         ("delivery latency p50 (ms)", None),
         ("delivery latency p99 (ms)", None),
         ("gevent worker CPU seconds (whole run)", "gevent_cpu_s"),
+        ("gevent worker CPU seconds, messages", "gevent_cpu_messages_s"),
     ]
     rows = []
     for label, key in keys:

@@ -47,8 +47,14 @@ from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 from odoo.tools import SQL, consteq
 
-from odoo.addons.bus import websocket as websocket_module
-from odoo.addons.bus.models.bus import TIMEOUT, channel_with_db, json_dump, stop_event
+from odoo.addons.bus.models.bus import (
+    TIMEOUT,
+    channel_with_db,
+    dispatch,
+    hashable,
+    json_dump,
+    stop_event,
+)
 from odoo.addons.bus.websocket import CloseCode, ConnectionState
 
 from . import control
@@ -365,7 +371,9 @@ class Dispatcher:
     def _cycle(self, db, router):
         pending = router.begin_cycle()
         try:
-            with closing(websocket_module.acquire_cursor(db)) as cr:
+            # Odoo's own acquire_cursor (about 1 s at most): the dispatcher
+            # retries a failed cycle itself, it must not wait 10 s
+            with closing(_original["acquire_cursor"](db)) as cr:
                 count = cr.sql_log_count
                 if not router.started:
                     if not pending:
@@ -678,8 +686,6 @@ class Dispatcher:
             self.looping = False
 
     def _handle_notifies(self, conn):
-        from odoo.addons.bus.models.bus import dispatch, hashable
-
         legacy = []
         while conn.notifies:
             notify = conn.notifies.pop()
@@ -789,8 +795,6 @@ def _sync_odoo_channels(ws, db, live_tuples, live_keys):
     """Keep Odoo's view of the socket's channels (``ws._channels`` and
     ``dispatch._channels_to_ws``, read by Odoo's tests and by ``onclose``
     hooks) in line with what the router now routes to it."""
-    from odoo.addons.bus.models.bus import dispatch, hashable
-
     sub = ws._live_sub
     old = set(ws._channels)
     keep = {c for c in old if channel_key(c) in sub.channels}
