@@ -748,8 +748,10 @@ class Dispatcher:
                     RETRY_MAX, max(RETRY_MIN, self._retry_at.get(db, (0, 0))[1] * 2)
                 )
                 self._retry_at[db] = (time.monotonic() + backoff, backoff)
-                with self._lock:
-                    self._dirty.add(db)
+                router = self._routers.get(db)
+                if router is not None and (router.subscribers or router.has_pending):
+                    with self._lock:
+                        self._dirty.add(db)
                 _logger.warning(
                     "live bus: cycle of %s failed, retrying in %.1fs",
                     db,
