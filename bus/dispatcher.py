@@ -70,7 +70,9 @@ RETRY_MIN = 0.1
 RETRY_MAX = 5.0
 # the LISTEN connection is probed when silent for that long
 PROBE_SECONDS = 30.0
-FETCH_BATCH = 5000
+# rows per fetch: below a socket's outbox bound, so that a socket that keeps
+# up is never closed by a burst (its frames go out between batches)
+FETCH_BATCH = 500
 # ids below the highest one, when a stream starts, that were not visible
 # then (in flight) are watched as gaps
 START_WINDOW = 1000
@@ -150,6 +152,10 @@ class LiveSubscriber(Subscriber):
         ws = self.ws
         if ws.state is not ConnectionState.OPEN:
             return
+        deferred = getattr(_cycle_wakes, "subs", None)
+        if deferred is not None:
+            deferred.append(self)  # once the cycle's cursor is closed
+            return
         if self.poke_mark is None and self.catchup is None and self.send_now():
             return
         self.poke()
@@ -191,6 +197,10 @@ class LiveSubscriber(Subscriber):
 
 # Odoo's own methods, set by patch.py before anything runs
 _original = {}
+# the sockets a running cycle woke, woken once its cursor is closed: nothing
+# is sent before (in Odoo's test mode, a test would otherwise write into the
+# cycle's test cursor, whose closing rolls it back)
+_cycle_wakes = threading.local()
 
 
 class Dispatcher:
@@ -370,26 +380,32 @@ class Dispatcher:
 
     def _cycle(self, db, router):
         pending = router.begin_cycle()
+        _cycle_wakes.subs = []
         try:
-            # Odoo's own acquire_cursor (about 1 s at most): the dispatcher
-            # retries a failed cycle itself, it must not wait 10 s
-            with closing(_original["acquire_cursor"](db)) as cr:
-                count = cr.sql_log_count
-                if not router.started:
-                    if not pending:
-                        return
-                    # the first socket of this process: the stream starts now,
-                    # its snapshot is the catch-ups'
-                    self._start_stream(router, cr)
-                else:
-                    self._fetch_and_route(db, router, cr)
-                if pending:
-                    self._catch_up(router, cr, pending)
-                self.stats["cycles"] += 1
-                self.stats["queries"] = cr.sql_log_count - count
+            self._cycle_in_cursor(db, router, pending)
         except Exception:
             router.requeue(pending)
             raise
+        finally:
+            _flush_wakes(done=True)
+
+    def _cycle_in_cursor(self, db, router, pending):
+        # Odoo's own acquire_cursor (about 1 s at most): the dispatcher
+        # retries a failed cycle itself, it must not wait 10 s
+        with closing(_original["acquire_cursor"](db)) as cr:
+            count = cr.sql_log_count
+            if not router.started:
+                if not pending:
+                    return
+                # the first socket of this process: the stream starts now, its
+                # snapshot is the catch-ups'
+                self._start_stream(router, cr)
+            else:
+                self._fetch_and_route(db, router, cr)
+            if pending:
+                self._catch_up(router, cr, pending)
+            self.stats["cycles"] += 1
+            self.stats["queries"] = cr.sql_log_count - count
 
     def _fetch_and_route(self, db, router, cr):
         on_control = functools.partial(self._on_control, db, cr, {})
@@ -405,8 +421,10 @@ class Dispatcher:
             router.route(rows, on_control=on_control)
             if len(rows) < FETCH_BATCH:
                 return
-            # a long backlog: the next batch in a new transaction
+            # a long backlog: what was routed goes out, the next batch comes
+            # in a new transaction
             cr.rollback()
+            _flush_wakes()
 
     @staticmethod
     def _catch_up(router, cr, pending):
@@ -758,6 +776,14 @@ class Dispatcher:
                     backoff,
                     exc_info=True,
                 )
+
+
+def _flush_wakes(done=False):
+    """Wake the sockets the running cycle routed to (see ``_cycle_wakes``)."""
+    woken = _cycle_wakes.subs or []
+    _cycle_wakes.subs = None if done else []
+    for sub in woken:
+        sub.wake()
 
 
 def _send_nowait(sock, data):
