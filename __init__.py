@@ -1,3 +1,4 @@
 from . import models
 from . import utils
 from . import controllers
+from . import bus

@@ -7,6 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import fanout
 import lmdev
 import plots
 import stats
@@ -73,6 +74,12 @@ def smoke_problems(results):
     conn = results.get("connections")
     if conn and (conn["opened"] < conn["target"] or not conn["delivered"]):
         problems.append(f"connections: {conn['opened']}/{conn['target']} opened")
+    for run in (results.get("dispatcher") or {}).get("runs", []):
+        if run["lost"] or not run["latency"]["count"]:
+            problems.append(
+                f"dispatcher {run['subscribers']} {run['publisher']} "
+                f"{'on' if run['dispatcher'] else 'off'}: lost {run['lost']}"
+            )
     discuss = results.get("discuss")
     if discuss and not all(discuss["ratio"][k] for k in ("p50", "p99")):
         problems.append("discuss: no ratio")
@@ -159,6 +166,16 @@ def targets_table(results):
                 ),
             )
         )
+        if "within_1s" in conn:
+            share = conn["within_1s"] / max(1, conn["expected"]) * 100
+            rows.append(
+                (
+                    "deliveries within 1 s, 1 msg/s to each socket",
+                    "≥ 99.9 %",
+                    f"{share:.2f} % ({conn['within_1s']:,}/{conn['expected']:,})",
+                    _ok(share, 99.9, True),
+                )
+            )
         rows.append(
             (
                 "memory per websocket",
@@ -209,6 +226,7 @@ def targets_table(results):
                 _ok(discuss["ratio"]["p50"], 0.2),
             )
         )
+    rows += fanout.target_rows(results, _ok)
     return stats.markdown_table(["target", "goal", "measured", "verdict"], rows)
 
 
@@ -354,14 +372,16 @@ def section_connections(results, out):
         ("messages posted (1/s)", "seconds"),
         ("deliveries expected", "expected"),
         ("deliveries received", "delivered"),
+        ("deliveries within 1 s", "within_1s"),
         ("delivery latency p50 (ms)", None),
         ("delivery latency p99 (ms)", None),
         ("gevent worker CPU seconds (whole run)", "gevent_cpu_s"),
+        ("gevent worker CPU seconds, messages", "gevent_cpu_messages_s"),
     ]
     rows = []
     for label, key in keys:
         if key:
-            rows.append((label, conn[key]))
+            rows.append((label, conn.get(key)))
         else:
             rows.append((label, conn["latency"][label.split()[2]]))
     rows.append(
@@ -546,7 +566,10 @@ def header(bench, machine, command):
         "running on the machine shows in the load before.",
         "- **Servers**: Odoo as in production: `--workers 2` (HTTP) + the gevent "
         "worker (websockets, `gevent_port`), `--max-cron-threads 0`, "
-        "`db_maxconn 16`, `db_maxconn_gevent 20`, on loopback.\n",
+        "`db_maxconn 16`, `db_maxconn_gevent 20`, `db_name` without `dbfilter`, "
+        "on loopback; the live bus dispatcher "
+        f"{res.get('dispatcher_param', 'on')} (but where a scenario compares "
+        "both).\n",
     ]
 
 
@@ -568,6 +591,7 @@ def write_full(path, bench, machine, command):
     ):
         section(results, out)
         out.append("")
+    fanout.section(results, out, _cmd)
     if ANALYSIS.exists():
         out.append(ANALYSIS.read_text())
     path.write_text("\n".join(out).rstrip() + "\n")

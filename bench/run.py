@@ -41,6 +41,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
+import fanout  # noqa: E402
 import lmdev  # noqa: E402
 import report  # noqa: E402
 import stats  # noqa: E402
@@ -55,6 +56,7 @@ SCENARIOS = (
     "discuss",
     "nodes",
     "sale",
+    "dispatcher",
 )
 SIZES = {
     "smoke": {
@@ -71,6 +73,9 @@ SIZES = {
         "compare_messages": 10,
         "sale_rounds": 20,
         "holders": 1,
+        "fanout_subscribers": [3],
+        "fanout_messages": 5,
+        "fanout_off_messages": 5,
     },
     "full": {
         "subscribers": [1, 100, 1000],
@@ -86,6 +91,10 @@ SIZES = {
         "compare_messages": 100,
         "sale_rounds": 500,
         "holders": 4,
+        "fanout_subscribers": [100, 1000],
+        "fanout_messages": 100,
+        # Odoo's own path with 1,000 sockets: a few messages show it
+        "fanout_off_messages": 10,
     },
 }
 # Odoo options of the benchmark's servers (besides ports and paths): the
@@ -99,6 +108,10 @@ SERVER_OPTIONS = {
     "limit_memory_hard_gevent": str(10 << 30),
     "limit_time_real": "600",
     "log_level": "warn",
+    # one database, named by db_name: with a dbfilter too, Odoo lists the
+    # databases (a cursor on `postgres`) at every request without a session
+    # cookie, i.e. every API request and websocket handshake of an app
+    "dbfilter": "",
 }
 
 
@@ -446,7 +459,9 @@ class Bench:
     def __init__(self, opts):
         self.opts = opts
         self.mode = "full" if opts.full else "smoke"
-        self.size = SIZES[self.mode]
+        self.size = dict(SIZES[self.mode])
+        if opts.sockets:
+            self.size["idle"] = opts.sockets
         self.odoo = lmdev.Odoo(opts.odoo)
         self.db = opts.db
         self.db_opts = SimpleNamespace(
@@ -548,6 +563,8 @@ class Bench:
             for node in self.nodes:
                 node.wait_ready()
             say(f"servers ready: {', '.join(n.url for n in self.nodes)}")
+            fanout.set_dispatcher(self, self.opts.dispatcher == "on")
+            self.results["dispatcher_param"] = self.opts.dispatcher
             for name in self.scenarios:
                 say(f"--- {name}")
                 t0 = time.monotonic()
@@ -694,6 +711,14 @@ class Bench:
         count, seconds = self.size["idle"], self.size["idle_seconds"]
         node = self.nodes[0]
         gevent = node.gevent_process()
+        # a few sockets first: the code and caches loaded on first use are
+        # not the sockets' memory
+        first = Holders(self.live_spec(), 20)
+        try:
+            warm_up(first, self.live_publisher())
+        finally:
+            first.stop()
+        time.sleep(2)
         rss_before = gevent.memory_info().rss
         say(f"  opening {count} websockets on the gevent worker (pid {gevent.pid})")
         spec = dict(
@@ -708,6 +733,7 @@ class Bench:
             rss_open = gevent.memory_info().rss
             say(f"  {holders.count} open, {warm} warm; 1 message/s for {seconds}s")
             publisher = self.live_publisher()
+            cpu_before = gevent.cpu_times()
             next_at = time.monotonic()
             rtts = []
             for seq in range(1, seconds + 1):
@@ -719,6 +745,7 @@ class Bench:
             rss_flowing = gevent.memory_info().rss
             cpu = gevent.cpu_times()
             wait_delivered(holders, seconds, timeout=30)
+            cpu_after = gevent.cpu_times()
             alive = holders.status()["alive"]
         finally:
             received, closed = holders.stop()
@@ -738,8 +765,11 @@ class Bench:
             "rss_flowing_mb": round(rss_flowing / 2**20, 1),
             "kb_per_connection": round(per_conn / 1024, 1),
             "gevent_cpu_s": round(cpu.user + cpu.system, 1),
+            # while the messages flowed: what the deliveries cost the worker
+            "gevent_cpu_messages_s": round(sum(cpu_after[:2]) - sum(cpu_before[:2]), 2),
             "expected": holders.count * seconds,
             "delivered": len(latencies),
+            "within_1s": sum(1 for lat in latencies if lat <= 1.0),
             "latency": stats.summarize(latencies),
             "post_rtt": stats.summarize(rtts),
             "closed": dict(Counter(closed)),
@@ -887,6 +917,58 @@ class Bench:
             "top": stats.profile_top(out.read_text()) if out.exists() else [],
         }
 
+    def scenario_dispatcher(self):
+        """The live bus dispatcher on and off, against Discuss, in one run:
+        for each size, each publisher (REST, Discuss's message_post, the bus
+        row alone), with the dispatcher on then off (fanout.py)."""
+        node = self.nodes[0]
+        pub, sub = (login(node, self.db, user) for user in ("bench_pub", "bench_sub"))
+        bus = fanout.BusPublisher(self, [self.db, "live.room", self.data["room"]])
+        runs = []
+        try:
+            for subscribers in self.size["fanout_subscribers"]:
+                for on in (True, False):
+                    fanout.set_dispatcher(self, on)
+                    variants = [
+                        ("bus", bus, self.live_spec()),
+                        ("rest", self.live_publisher(), self.live_spec()),
+                    ]
+                    if subscribers <= 100:
+                        variants.append(
+                            (
+                                "discuss",
+                                DiscussPublisher(node, pub, self.data["channel"]),
+                                discuss_socket_spec(node, sub, self.data["channel"]),
+                            )
+                        )
+                    messages = self.size["fanout_messages"]
+                    if not on and subscribers > 100:
+                        messages = self.size["fanout_off_messages"]
+                        variants = variants[1:2]
+                    for name, publisher, spec in variants:
+                        say(
+                            f"  {subscribers} sockets, {name}, dispatcher "
+                            f"{'on' if on else 'off'}, {messages} messages"
+                        )
+                        run = paced_latency(
+                            publisher,
+                            spec,
+                            subscribers,
+                            messages,
+                            self.latency_interval(subscribers),
+                            self.size["holders"],
+                        )
+                        run.update(publisher=name, dispatcher=on, asked=subscribers)
+                        runs.append(run)
+                        say(
+                            f"  -> {run['latency']} lost {run['lost']} "
+                            f"closed {run['closed']}"
+                        )
+        finally:
+            fanout.set_dispatcher(self, True)
+            bus.close()
+        return {"runs": runs}
+
     def scenario_sale(self):
         result = self.shell("sale_write", {"rounds": self.size["sale_rounds"]})
         say(f"  -> {result}")
@@ -921,6 +1003,20 @@ def parse_args(argv=None):
     )
     p.add_argument("--base-port", type=int, default=8380, help="first of 4 ports")
     p.add_argument("--keep-db", action="store_true", help="keep the database")
+    p.add_argument(
+        "--dispatcher",
+        choices=("on", "off"),
+        default="on",
+        help="the live bus dispatcher for the scenarios (the dispatcher "
+        "scenario compares both itself)",
+    )
+    p.add_argument(
+        "--sockets",
+        type=int,
+        help="websockets of the connections scenario (default: 10,000 in "
+        "--full): what a gevent worker can hold under this machine's open-files "
+        "limit (3 descriptors per socket)",
+    )
     p.add_argument("--odoo", help="Odoo 18.0 source tree (default: importable odoo)")
     for key in ("host", "port", "user", "password"):
         p.add_argument(f"--db-{key}", help=f"PostgreSQL {key}")

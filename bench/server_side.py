@@ -32,6 +32,9 @@ def setup(env, params):
     pub, sub = (_user(env, login) for login in USERS)
     # sudo: ir.config_parameter - the benchmark floods the API on purpose
     env["ir.config_parameter"].sudo().set_param("live_messaging.api_rate_limit", "0")
+    # thousands of sockets of one user and one key, on purpose
+    for key in ("websocket_max_per_user", "websocket_max_per_key"):
+        env["ir.config_parameter"].sudo().set_param(f"live_messaging.{key}", "0")
     keys = {
         user.login: env["res.users.apikeys"]
         .with_user(user)

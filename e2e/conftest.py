@@ -83,7 +83,7 @@ def server(request):
             if time.monotonic() > deadline:
                 pytest.fail(f"Odoo did not answer on {url} within 120 s; see {log}")
             time.sleep(0.5)
-        yield Server(url, db)
+        yield Server(url, db, pid=proc.pid)
     finally:
         proc.terminate()
         try:

@@ -15,9 +15,10 @@ WS_VERSION = "18.0-2"
 
 
 class Server:
-    def __init__(self, url, db):
+    def __init__(self, url, db, pid=None):
         self.url = url
         self.db = db
+        self.pid = pid  # of the odoo-bin process (threaded: the only one)
         self.ws_url = (
             url.replace("http://", "ws://") + f"/websocket?version={WS_VERSION}"
         )

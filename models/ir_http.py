@@ -3,6 +3,9 @@ from werkzeug.exceptions import HTTPException
 from odoo import models
 from odoo.http import request
 
+from ..bus import control
+from ..bus.dispatcher import dispatcher
+
 API_PATH = "/live/api/v1/"
 API_REQUEST_HEADERS = "Idempotency-Key"
 
@@ -32,6 +35,17 @@ class IrHttp(models.AbstractModel):
                         f"{allowed}, {API_REQUEST_HEADERS}",
                     )
             raise
+
+    @classmethod
+    def _post_logout(cls):
+        """The websockets of the session that logs out close at once (4001),
+        in this process and, through a NOTIFY, in every other one."""
+        result = super()._post_logout()
+        sid, db = request.session.sid, request.db
+        if sid and db:
+            dispatcher.close_sessions(db, {control.sid_hash(sid)})
+            control.notify_logout(db, sid)
+        return result
 
     def session_info(self):
         """Tell the web client which models have live screens, so that their list

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from ..bus import control
 from ..utils.text import InvalidValue, check_text
 from ..utils.values import rpc_value
 from .live_message import InputError, request_hash
@@ -211,9 +212,18 @@ class LiveRoom(models.Model):
                 )
             )
         res = super().write(vals)
+        if {"active", "company_id"}.intersection(vals):
+            # who may read the room changed: its members' sockets follow
+            # sudo: live.room.member - who the members are, for their sockets
+            control.notify(self.env, channels=self.sudo().member_ids.user_id.ids)
         if {"name", "description", "active"}.intersection(vals):
             self._notify_room_changed()
         return res
+
+    def unlink(self):
+        # sudo: live.room.member - who the members are, for their sockets
+        control.notify(self.env, channels=self.sudo().member_ids.user_id.ids)
+        return super().unlink()
 
     # ------------------------------------------------------------------
     # Room creation (the public entry points; they check, then act in sudo)

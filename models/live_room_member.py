@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..bus import control
+
 
 class LiveRoomMember(models.Model):
     """A user's membership of a room, with their read cursor.
@@ -77,16 +79,21 @@ class LiveRoomMember(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         members = super().create(vals_list)
+        # the newcomers' open sockets get the room's channel at once
+        control.notify(self.env, channels=members.user_id.ids)
         # everybody refreshes the member list; the newcomers' clients also learn
-        # of the room and re-subscribe their sockets to its channel
+        # of the room
         members.room_id._notify_room_changed()
         return members
 
     def unlink(self):
         gone = [(m.room_id, m.user_id) for m in self]
+        # their open sockets lose the room's channel at once: nothing committed
+        # after this is routed to them
+        control.notify(self.env, channels=self.user_id.ids)
         res = super().unlink()
         for room, user in gone:
-            # their clients drop the room and re-subscribe without its channel
+            # their clients drop the room
             user._bus_send("live_messaging/room_left", {"room_id": room.id})
             if room.exists() and room.room_type in ("group", "record"):
                 room._post_system(_("%s left the room.", user.name))

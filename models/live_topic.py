@@ -6,6 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
+from ..bus import control
 from ..utils.schema import DEFAULT_TIME_LIMIT, SchemaError, compile_schema
 from ..utils.schema import validate_payload as validate_schema
 from ..utils.text import InvalidValue, check_text
@@ -161,14 +162,36 @@ class LiveTopic(models.Model):
             if topic.res_model not in self.env:
                 raise ValidationError(_("Unknown model %s.", topic.res_model))
 
+    _ACCESS_FIELDS = frozenset(
+        {
+            "active",
+            "company_id",
+            "subscribe_access",
+            "subscribe_group_ids",
+            "subscribe_user_ids",
+        }
+    )
+
     def write(self, vals):
         self._check_text_values(vals)
         result = super().write(vals)
+        if self._ACCESS_FIELDS.intersection(vals):
+            # who may read the topic changed: its subscribers' sockets follow
+            self._notify_subscribers_sockets()
         if vals.keys() & {"name", "res_model", "active"}:
             # whether record changes are collected for the topic's model depends
             # on these (live.record.watch._live_listened_models, cached)
             self.env.registry.clear_cache()
         return result
+
+    def unlink(self):
+        self._notify_subscribers_sockets()
+        return super().unlink()
+
+    def _notify_subscribers_sockets(self):
+        # sudo: live.topic.subscription - who subscribed, for their sockets
+        users = self.sudo().subscription_ids.user_id
+        control.notify(self.env, channels=users.ids)
 
     def _compute_subscriber_count(self):
         # sudo: live.topic.subscription - a count, nobody's identity

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..bus import control
+
 
 class LiveTopicSubscription(models.Model):
     """An explicit subscription of a user (or of the external app using their API
@@ -29,11 +31,13 @@ class LiveTopicSubscription(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         subscriptions = super().create(vals_list)
+        control.notify(self.env, channels=subscriptions.user_id.ids)
         subscriptions._notify_subscription(True)
         subscriptions._live_record_topics_changed()
         return subscriptions
 
     def unlink(self):
+        control.notify(self.env, channels=self.user_id.ids)
         self._notify_subscription(False)
         self._live_record_topics_changed()
         return super().unlink()
@@ -45,7 +49,8 @@ class LiveTopicSubscription(models.Model):
             self.env.registry.clear_cache()
 
     def _notify_subscription(self, subscribed):
-        # the user's clients re-subscribe their sockets to add or drop the topic
+        # the user's clients update their lists (their sockets already gained
+        # or lost the topic: see bus/control.py)
         for subscription in self:
             subscription.user_id._bus_send(
                 "live_messaging/topic_subscription",

@@ -7,6 +7,8 @@ from odoo.tools import SQL
 
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
 
+from ..bus import control
+
 # sha256(key) -> (key id, stored pbkdf2 hash), per database. pbkdf2 costs a few
 # milliseconds per check, too much for every API request and websocket
 # message; the cache only spares the hash: each use still reads the key's row.
@@ -82,3 +84,33 @@ class ResUsersApikeys(models.Model):
             )
         )
         return bool(self.env.cr.fetchone())
+
+    @api.model
+    def _live_valid_keys(self, key_ids):
+        """Which of ``key_ids`` may still be used, in one query, for the
+        dispatcher's leases of app websockets: ``{key id: (user id,
+        expiration date or None)}``."""
+        if not key_ids:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT k.id, k.user_id, k.expiration_date
+                  FROM res_users_apikeys k
+                  JOIN res_users u ON u.id = k.user_id
+                 WHERE u.active
+                   AND (k.scope IS NULL OR k.scope = 'rpc')
+                   AND (k.expiration_date IS NULL
+                        OR k.expiration_date >= now() AT TIME ZONE 'utc')
+                   AND k.id IN %s
+                """,
+                tuple(key_ids),
+            )
+        )
+        return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
+
+    def unlink(self):
+        # the sockets opened with these keys close at once, in every process
+        # sudo: res.users.apikeys - whose keys they are, to check their sockets
+        control.notify(self.env, validity=self.sudo().user_id.ids)
+        return super().unlink()

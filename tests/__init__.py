@@ -35,3 +35,5 @@ from . import test_edit_reactions
 from . import test_mentions
 from . import test_search
 from . import test_chat_features_tour
+from . import test_bus_router
+from . import test_bus_dispatcher

@@ -74,22 +74,31 @@ class TestLiveWebsocket(LiveWebsocketCase):
             [n["message"]["payload"]["seq"] for n in got], list(range(1, 11))
         )
 
-    def test_new_member_socket_resubscribes(self):
-        """Once added, a member's next subscribe (their client re-subscribes on
-        the live_messaging/room notification) includes the room."""
+    def test_new_member_socket_gets_the_room_without_subscribing(self):
+        """Once added, a member's open socket gets the room at once (the server
+        keeps subscriptions): the join notice and what follows, no
+        ``subscribe`` needed; a client that subscribes again anyway (as older
+        clients do on live_messaging/room) gets nothing twice."""
         ws_carol = self.connect_as(self.user_carol)
         self.room.with_user(self.user_alice).live_add_members([self.user_carol.id])
         self.trigger_notification_dispatching([self.user_carol.partner_id])
-        notif, _elapsed = self.receive_first(ws_carol, "live_messaging/room")
-        self.assertEqual(notif["message"]["payload"]["room"]["id"], self.room.id)
-        self.subscribe(ws_carol, [], notif["id"])
+        got = self.receive(ws_carol, 1.0)
+        types = [n["message"]["type"] for n in got]
+        self.assertIn("live_messaging/room", types)
+        bodies = [
+            n["message"]["payload"]["body"]
+            for n in got
+            if n["message"]["type"] == MESSAGE
+        ]
+        self.assertEqual(bodies, ["Carol joined the room."])
+        self.subscribe(ws_carol, [], got[-1]["id"])
         self.room.with_user(self.user_alice)._post_message("welcome Carol")
         self.trigger_notification_dispatching([self.room])
         bodies = [
             n["message"]["payload"]["body"]
             for n in self.receive(ws_carol, 1.0, MESSAGE)
         ]
-        self.assertEqual(bodies, ["Carol joined the room.", "welcome Carol"])
+        self.assertEqual(bodies, ["welcome Carol"])
 
     def test_topic_subscribers_receive_events(self):
         topic = self.env["live.topic"].create(

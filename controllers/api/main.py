@@ -16,7 +16,9 @@ from odoo import _, http
 from odoo.exceptions import ValidationError
 from odoo.http import request
 
-from odoo.addons.bus.websocket import Websocket, WebsocketConnectionHandler
+from odoo.addons.bus.websocket import Websocket
+from odoo.addons.live_messaging.bus.limits import RETRY_AFTER, TooManyWebsockets
+from odoo.addons.live_messaging.bus.patch import open_app_connection
 from odoo.addons.live_messaging.models.support.live_support_session import (
     CHANNEL_PREFIX,
 )
@@ -637,12 +639,23 @@ class LiveApiController(http.Controller):
 
     def _op_websocket(self, call):
         """Open the websocket with Odoo's own machinery, bound to a session of
-        the key's user (a browser keeps its own session)."""
-        if call.caller.key_id:
-            request.session = self._open_app_session(call.caller)
-        return WebsocketConnectionHandler.open_connection(
-            request, WebsocketConnectionHandler._VERSION
-        )
+        the key's user (a browser keeps its own session). Beyond the
+        websocket limits of the user or of the key: 429
+        ``too_many_websockets``."""
+        caller = call.caller
+        try:
+            if caller.key_id:
+                request.session = self._open_app_session(caller)
+            return open_app_connection(request, caller.uid, caller.key_id)
+        except TooManyWebsockets as exc:
+            if caller.key_id:
+                http.root.session_store.delete(request.session)
+            raise ApiError(
+                429,
+                exc.description,
+                code="too_many_websockets",
+                headers={"Retry-After": str(RETRY_AFTER)},
+            ) from exc
 
     def _open_app_session(self, caller):
         """A server-side session for an app's websocket, as a login would make

@@ -922,8 +922,12 @@ OPERATIONS = (
         "the server adds the caller's rooms and subscribed topics and sends "
         "JSON arrays of `{id, message: {type, payload}}`. Notifications kept by "
         "the bus after `last` are replayed; older gaps are filled from the "
-        "history endpoints (the `seq` numbers tell). A revoked key closes the "
-        "socket with code 4001.",
+        "history endpoints (the `seq` numbers tell). Rooms joined or left and "
+        "topics subscribed or unsubscribed while the socket is open are added "
+        "or removed by the server, without a new `subscribe`. A revoked key "
+        "closes the socket with code 4001 (within 5 seconds). Beyond the "
+        "websocket limit of the key or of its user: 429 "
+        "`too_many_websockets`.",
     ),
     Operation(
         "GET",
