@@ -24,7 +24,8 @@ class LiveMessage(models.Model):
         if not isinstance(query, str):
             raise ValidationError(_("Search for some text."))
         # look for what is stored: the query gets the bodies' treatment
-        text = self._prepare_body(query[: SEARCH_MAX_CHARS * 4])
+        # spaces around a query find nothing more (a body keeps its own)
+        text = self._prepare_body(query.strip()[: SEARCH_MAX_CHARS * 4])
         if len(text) < SEARCH_MIN_CHARS:
             raise ValidationError(
                 _("Search for at least %s characters.", SEARCH_MIN_CHARS)

@@ -56,6 +56,14 @@ class TestSearch(LiveCase):
             self.bodies(self.search(self.user_alice, "e%v", self.room)), []
         )
 
+    def test_markup_like_text_is_found_as_typed(self):
+        """Bodies are stored with &, <, > escaped (the body contract): a query
+        is the typed text too, and finds what was typed."""
+        self.room.with_user(self.user_alice).live_post_message("use <b> & <i>")
+        page = self.search(self.user_bob, " <b> & ", self.room)
+        self.assertEqual(self.bodies(page), ["use &lt;b&gt; &amp; &lt;i&gt;"])
+        self.assertEqual(self.bodies(self.search(self.user_bob, "&lt;", self.room)), [])
+
     def test_across_the_users_rooms(self):
         page = self.search(self.user_bob, "invoice")
         self.assertEqual(
@@ -126,7 +134,8 @@ class TestSearch(LiveCase):
         self.assertEqual(self.bodies(older), ["report 1", "report 2", "report 3"])
 
     def test_bad_queries(self):
-        for query in ("", " a ", "x" * 201, None, 42, "<b>"):
+        # "<b>" is text like any other (the body contract); NUL is refused
+        for query in ("", " a ", "x" * 201, None, 42, "a\x00b"):
             with self.subTest(query=query), self.assertRaises(ValidationError):
                 self.search(self.user_alice, query)
 
