@@ -11,6 +11,7 @@ from ..utils.text import (
     DEFAULT_MAX_DEPTH,
     InvalidValue,
     check_json,
+    check_text,
     escape_body,
     prepare_body,
     unescape_body,
@@ -33,6 +34,18 @@ class InputError(ValidationError):
     def __init__(self, message, path=""):
         super().__init__(message)
         self.path = path
+
+
+def check_text_fields(vals, field_names, refused):
+    """Refuse NUL and lone surrogates (PostgreSQL would fail on them) in the
+    text values ``field_names`` of ``vals``: an InputError with the field as
+    ``path`` and the message ``refused(field, error)``."""
+    for field in field_names:
+        if isinstance(vals.get(field), str):
+            try:
+                check_text(vals[field], f"/{field}")
+            except InvalidValue as exc:
+                raise InputError(refused(field, exc.message), exc.path) from None
 
 
 class IdempotencyMismatch(UserError):

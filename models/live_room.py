@@ -5,9 +5,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..bus import control
-from ..utils.text import InvalidValue, check_text
 from ..utils.values import rpc_value
-from .live_message import InputError, request_hash
+from .live_message import InputError, check_text_fields, request_hash
 
 ROOM_TYPES = [
     ("group", "Group"),
@@ -287,19 +286,13 @@ class LiveRoom(models.Model):
     def _check_text_values(self, vals):
         """NUL and lone surrogates are refused with the field as ``path``
         (PostgreSQL would fail on them)."""
-        for field in ("name", "description"):
-            if isinstance(vals.get(field), str):
-                try:
-                    check_text(vals[field], f"/{field}")
-                except InvalidValue as exc:
-                    raise InputError(
-                        _(
-                            "The room's %(field)s is refused: %(error)s",
-                            field=field,
-                            error=exc.message,
-                        ),
-                        exc.path,
-                    ) from None
+        check_text_fields(
+            vals,
+            ("name", "description"),
+            lambda field, error: _(
+                "The room's %(field)s is refused: %(error)s", field=field, error=error
+            ),
+        )
 
     @api.model_create_multi
     def create(self, vals_list):

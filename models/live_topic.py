@@ -9,9 +9,8 @@ from odoo.tools import SQL
 from ..bus import control
 from ..utils.schema import DEFAULT_TIME_LIMIT, SchemaError, compile_schema
 from ..utils.schema import validate_payload as validate_schema
-from ..utils.text import InvalidValue, check_text
 from ..utils.values import rpc_value
-from .live_message import InputError, request_hash
+from .live_message import InputError, check_text_fields, request_hash
 
 TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 TOPIC_NAME_MAX = 128
@@ -136,19 +135,13 @@ class LiveTopic(models.Model):
 
     @api.model
     def _check_text_values(self, vals):
-        for field in ("name", "description", "json_schema"):
-            if isinstance(vals.get(field), str):
-                try:
-                    check_text(vals[field], f"/{field}")
-                except InvalidValue as exc:
-                    raise InputError(
-                        _(
-                            "The topic's %(field)s is refused: %(error)s",
-                            field=field,
-                            error=exc.message,
-                        ),
-                        exc.path,
-                    ) from None
+        check_text_fields(
+            vals,
+            ("name", "description", "json_schema"),
+            lambda field, error: _(
+                "The topic's %(field)s is refused: %(error)s", field=field, error=error
+            ),
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
