@@ -37,18 +37,23 @@ def _copy(value):
 
 
 def _restore(data, saved):
-    """Put the containers of ``data`` (a ``cr.precommit.data``) back as they
-    were in ``saved``, in place: the hooks registered meanwhile stay, and find
-    nothing of what was rolled back."""
+    """Put ``data`` (a ``cr.precommit.data``) back as it was in ``saved``,
+    containers in place: the hooks registered meanwhile stay, and find nothing
+    of what was rolled back. A list added meanwhile is emptied, not removed:
+    the bus's hook takes its list without a default."""
     for key, value in list(data.items()):
-        before = saved.get(key)
+        if key not in saved:
+            if isinstance(value, list):
+                value.clear()
+            else:
+                del data[key]
+            continue
+        before = saved[key]
         if isinstance(value, list):
-            value[:] = before or []
+            value[:] = before
         elif isinstance(value, dict | set):
             value.clear()
-            value.update(before or ())
-        elif key not in saved:
-            del data[key]
+            value.update(before)
         else:
             data[key] = before
 

@@ -1,6 +1,9 @@
 import json
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
+
+from odoo.addons.live_messaging.bus import control
 
 from .common import LiveCase
 from .common_api import LiveApiCase
@@ -93,6 +96,27 @@ class TestBatchModel(BatchMixin, LiveCase):
         self.assertEqual(
             [e["payload"] for p in events for e in p["events"]], [{"event": "paid"}]
         )
+
+    def test_savepoint_forgets_what_a_refusal_queued(self):
+        Publish = self.env["live.publish"]
+        self.reset_bus()
+        self.room._bus_send("live_messaging/test", {"n": 1})
+        with self.assertRaises(UserError), Publish._batch_savepoint():
+            self.room._bus_send("live_messaging/test", {"n": 2})
+            control.notify(self.env, channels=[self.user_bob.id])
+            raise UserError("refused")
+        # what came before stays, and the hooks still work afterwards
+        control.notify(self.env, channels=[self.user_carol.id])
+        self.room._bus_send("live_messaging/test", {"n": 3})
+        self.assertEqual(
+            [p["n"] for p in self.pushed(self.room, "live_messaging/test")], [1, 3]
+        )
+        controls = [
+            payload
+            for _channel, kind, payload in self.bus_notifications()
+            if kind == control.CONTROL_TYPE
+        ]
+        self.assertEqual(controls, [{"channels": [self.user_carol.id], "validity": []}])
 
     def test_atomic_refusal_writes_nothing(self):
         self.reset_bus()
