@@ -104,7 +104,7 @@ class TestBatchModel(BatchMixin, LiveCase):
         with self.assertRaises(UserError), Publish._batch_savepoint():
             self.room._bus_send("live_messaging/test", {"n": 2})
             control.notify(self.env, channels=[self.user_bob.id])
-            raise UserError("refused")
+            raise UserError(self.env._("refused"))
         # what came before stays, and the hooks still work afterwards
         control.notify(self.env, channels=[self.user_carol.id])
         self.room._bus_send("live_messaging/test", {"n": 3})
