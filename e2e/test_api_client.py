@@ -242,6 +242,19 @@ def test_batch_publish_many_and_command_line_file(server, admin, keys, topic, tm
         again = ben.publish_many(topic, payloads, idempotency_keys=keys_used)
         assert again.replayed == 7
         assert [r["event"]["id"] for r in again] == [r["event"]["id"] for r in results]
+        # and by the server's byte limit: 3 items of 700 bytes do not fit in 2000
+        server.call(
+            admin,
+            "ir.config_parameter",
+            "set_param",
+            "live_messaging.batch_max_bytes",
+            "2000",
+        )
+        ben = Client(server.url, keys["ben"].key, timeout=30)
+        big = [{"event": "big", "n": n, "pad": "\u00e9" * 110} for n in range(5)]
+        results = ben.publish_many(topic, big)
+        assert [r["status"] for r in results] == [201] * 5
+        assert [r["event"]["payload"]["n"] for r in results] == list(range(5))
         # the command line: a JSON Lines file, events and messages mixed
         lines = [
             {"topic": topic, "payload": {"event": "from a file", "n": 1}},
@@ -298,10 +311,10 @@ def test_batch_publish_many_and_command_line_file(server, admin, keys, topic, tm
         assert run.returncode != 0
         assert "line 2 is not JSON" in run.stderr
     finally:
-        server.call(
-            admin,
-            "ir.config_parameter",
-            "set_param",
-            "live_messaging.batch_max_items",
-            previous or False,
-        )
+        for param, value in (
+            ("live_messaging.batch_max_items", previous),
+            ("live_messaging.batch_max_bytes", False),
+        ):
+            server.call(
+                admin, "ir.config_parameter", "set_param", param, value or False
+            )
