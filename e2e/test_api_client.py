@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 from apie2e import CLIENT_DIR, db_connect, make_api_key, remove_api_key
-from live_messaging_client import AuthError, Client
+from live_messaging_client import AuthError, BatchError, Client
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +192,129 @@ def test_command_line_publish_and_listen(server, keys, topic):
         except subprocess.TimeoutExpired:
             listen.kill()
             listen.wait(10)
+
+
+def test_batch_publish_many_and_command_line_file(server, admin, keys, topic, tmp_path):
+    ben = Client(server.url, keys["ben"].key, timeout=30)
+    room = ben.create_room("e2e batch client")
+    answer = ben.batch(
+        [
+            {"room_id": room["id"], "body": "one <&>"},
+            {"topic": topic, "payload": {"event": "batched"}},
+            {"room_id": room["id"] + 10**6, "body": "no such room"},
+        ]
+    )
+    assert [result["status"] for result in answer] == [201, 201, 404]
+    assert (answer.created, answer.replayed, answer.refused) == (2, 0, 1)
+    assert not answer.ok
+    assert answer[0]["message"]["body"] == "one &lt;&amp;&gt;"
+    assert answer[1]["event"]["payload"] == {"event": "batched"}
+    # atomic: refused whole, with the reasons
+    with pytest.raises(BatchError) as refused:
+        ben.batch(
+            [
+                {"room_id": room["id"], "body": "never"},
+                {"room_id": room["id"], "body": ""},
+            ],
+            atomic=True,
+        )
+    assert refused.value.status == 422
+    assert refused.value.code == "batch_refused"
+    assert [r["status"] for r in refused.value.results] == [424, 422]
+    assert "never" not in [m["body"] for m in ben.iter_history(room["id"])]
+    # publish_many: chunked by the server's limit, in order, idempotent
+    previous = server.call(
+        admin, "ir.config_parameter", "get_param", "live_messaging.batch_max_items"
+    )
+    server.call(
+        admin, "ir.config_parameter", "set_param", "live_messaging.batch_max_items", "3"
+    )
+    try:
+        ben = Client(server.url, keys["ben"].key, timeout=30)
+        assert ben.batch_limits()["max_items"] == 3
+        payloads = [{"event": "many", "n": n} for n in range(7)]
+        keys_used = [f"many-{time.time_ns()}-{n}" for n in range(7)]
+        results = ben.publish_many(topic, payloads, idempotency_keys=keys_used)
+        assert [r["index"] for r in results] == list(range(7))
+        assert [r["status"] for r in results] == [201] * 7
+        seqs = [r["event"]["seq"] for r in results]
+        assert seqs == list(range(seqs[0], seqs[0] + 7))
+        again = ben.publish_many(topic, payloads, idempotency_keys=keys_used)
+        assert again.replayed == 7
+        assert [r["event"]["id"] for r in again] == [r["event"]["id"] for r in results]
+        # and by the server's byte limit: 3 items of 700 bytes do not fit in 2000
+        server.call(
+            admin,
+            "ir.config_parameter",
+            "set_param",
+            "live_messaging.batch_max_bytes",
+            "2000",
+        )
+        ben = Client(server.url, keys["ben"].key, timeout=30)
+        big = [{"event": "big", "n": n, "pad": "\u00e9" * 110} for n in range(5)]
+        results = ben.publish_many(topic, big)
+        assert [r["status"] for r in results] == [201] * 5
+        assert [r["event"]["payload"]["n"] for r in results] == list(range(5))
+        # the command line: a JSON Lines file, events and messages mixed
+        lines = [
+            {"topic": topic, "payload": {"event": "from a file", "n": 1}},
+            {"room_id": room["id"], "body": "from a file"},
+            {"topic": topic, "payload": {"event": "from a file", "n": 2}},
+            {"topic": "no such topic!", "payload": {}},
+        ]
+        path = tmp_path / "events.jsonl"
+        path.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(CLIENT_DIR),
+            LIVE_URL=server.url,
+            LIVE_DB=server.db,
+            LIVE_KEY=keys["ben"].key,
+        )
+        cli = [sys.executable, "-m", "live_messaging_client"]
+        run = subprocess.run(
+            [*cli, "publish", "--file", str(path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 1, run.stderr  # one line was refused
+        printed = [json.loads(line) for line in run.stdout.splitlines()]
+        assert [p["status"] for p in printed] == [201, 201, 201, 404]
+        assert [p["index"] for p in printed] == [0, 1, 2, 3]
+        assert "created 3, replayed 0, refused 1" in run.stderr
+        # payload lines with --topic
+        path.write_text('{"event": "payload only"}\n{"event": "again"}\n')
+        run = subprocess.run(
+            [*cli, "publish", "--topic", topic, "--file", str(path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        printed = [json.loads(line) for line in run.stdout.splitlines()]
+        assert [p["event"]["payload"]["event"] for p in printed] == [
+            "payload only",
+            "again",
+        ]
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text('{"event": 1}\nnot json\n')
+        run = subprocess.run(
+            [*cli, "publish", "--topic", topic, "--file", str(bad)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode != 0
+        assert "line 2 is not JSON" in run.stderr
+    finally:
+        for param, value in (
+            ("live_messaging.batch_max_items", previous),
+            ("live_messaging.batch_max_bytes", False),
+        ):
+            server.call(
+                admin, "ir.config_parameter", "set_param", param, value or False
+            )

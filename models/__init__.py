@@ -25,3 +25,4 @@ from . import ir_attachment
 from . import live_message_edit
 from . import live_message_reaction
 from . import live_message_search
+from . import live_publish

@@ -91,10 +91,14 @@ class LiveRateLimit(models.AbstractModel):
         )
 
     @api.model
-    def _hit(self, key, per_minute, burst=None):
+    def _hit(self, key, per_minute, burst=None, cost=1):
         """Spend one request of ``key``'s budget: ``0`` when allowed, else the
         seconds to wait before the next one is (for ``Retry-After``). A limit
-        of ``0`` (or less) allows everything."""
+        of ``0`` (or less) allows everything.
+
+        ``cost``: requests spent at once (a batch's items). They are allowed
+        while one token is left, and may overdraw the bucket: the debt is paid
+        back by refilling before anything else is allowed."""
         if per_minute <= 0:
             return 0
         burst = max(1, burst or per_minute)
@@ -108,9 +112,10 @@ class LiveRateLimit(models.AbstractModel):
         query = SQL(
             """
             INSERT INTO %(table)s AS b (key, tokens, allowed, updated_at)
-            VALUES (%(key)s, %(burst)s - 1, TRUE, clock_timestamp() AT TIME ZONE 'UTC')
+            VALUES (%(key)s, %(burst)s - %(cost)s, TRUE,
+                    clock_timestamp() AT TIME ZONE 'UTC')
             ON CONFLICT (key) DO UPDATE SET
-                tokens = CASE WHEN %(refill)s >= 1 THEN %(refill)s - 1
+                tokens = CASE WHEN %(refill)s >= 1 THEN %(refill)s - %(cost)s
                               ELSE %(refill)s END,
                 allowed = %(refill)s >= 1,
                 updated_at = clock_timestamp() AT TIME ZONE 'UTC'
@@ -119,6 +124,7 @@ class LiveRateLimit(models.AbstractModel):
             table=SQL.identifier(_TABLE),
             key=key,
             burst=float(burst),
+            cost=float(max(1, cost)),
             refill=refill,
         )
         try:

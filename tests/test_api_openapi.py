@@ -2,6 +2,7 @@ import re
 
 from odoo.tests import tagged
 
+from odoo.addons.live_messaging.controllers.api.batch import LiveApiBatchController
 from odoo.addons.live_messaging.controllers.api.chat import LiveApiChatController
 from odoo.addons.live_messaging.controllers.api.openapi import BASE_PATH, OPERATIONS
 
@@ -59,12 +60,14 @@ class TestApiOpenapi(LiveApiCase):
             for path, item in self.document()["paths"].items()
         }
         self.assertEqual(served, documented)
-        self.assertEqual(len(documented), 26)
+        self.assertEqual(len(documented), 27)
         # and every documented operation has its handler
+        handlers = (LiveApiChatController, LiveApiBatchController)
         for operation in OPERATIONS:
             self.assertTrue(
-                callable(
-                    getattr(LiveApiChatController, f"_op_{operation.operation_id}")
+                any(
+                    callable(getattr(cls, f"_op_{operation.operation_id}", None))
+                    for cls in handlers
                 ),
                 operation.operation_id,
             )
@@ -203,6 +206,22 @@ class TestApiOpenapi(LiveApiCase):
                 f"/topics/{topic.name}/unsubscribe",
                 {},
             ),
+        ]
+        batch = [
+            {"room_id": self.room.id, "body": "batched", "client_id": "doc-b"},
+            {"topic": topic.name, "payload": {"n": 2}},
+            {"room_id": other_room.id, "body": "not a member"},
+        ]
+        calls += [
+            ("GET", "/batch", "/batch", {}),
+            ("POST", "/batch", "/batch", {"json_body": {"items": batch}}),
+            (
+                "POST",
+                "/batch",
+                "/batch",
+                {"json_body": {"items": batch, "atomic": True}},
+            ),
+            ("POST", "/batch", "/batch", {"json_body": {"items": []}}),
         ]
         visitor = self.api(
             "POST", "/support/join", json_body={"name": "Doc Visitor"}

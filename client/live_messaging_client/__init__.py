@@ -8,13 +8,23 @@ for delivery in client.listen(topics=["shop/42"]):
     print(delivery.target, delivery.seq, delivery.data["payload"])
 """
 
-from .client import ApiError, AuthError, Client, new_client_id, unescape_body
+from .client import (
+    ApiError,
+    AuthError,
+    BatchError,
+    BatchResults,
+    Client,
+    new_client_id,
+    unescape_body,
+)
 from .listen import Delivery, Listener
 
 __version__ = "1.0.0"
 __all__ = [
     "ApiError",
     "AuthError",
+    "BatchError",
+    "BatchResults",
     "Client",
     "Delivery",
     "Listener",

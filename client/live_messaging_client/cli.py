@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 
-from .client import ApiError, AuthError, Client, unescape_body
+from .client import ApiError, AuthError, BatchError, Client, unescape_body
 
 
 class _Stopped(BaseException):
@@ -113,10 +113,26 @@ def parser():
     history.add_argument("--room", type=int, required=True)
     history.add_argument("--after", type=int, default=0)
 
-    publish = sub.add_parser("publish", parents=[common], help="publish an event")
-    publish.add_argument("--topic", required=True)
-    publish.add_argument("--json", type=_json_object, required=True, dest="payload")
+    publish = sub.add_parser(
+        "publish",
+        parents=[common],
+        help="publish an event, or many from a JSON Lines file",
+        description="One event: --topic and --json. Many: --file, one JSON object "
+        "a line: with --topic, each line is an event's payload; without, each line "
+        'is a batch item, an event {"topic": ..., "payload": {...}} or a chat '
+        'message {"room_id": ..., "body": ...}. They are sent in batches (POST '
+        "/batch), one result printed per line; the exit code is 1 if any was "
+        "refused.",
+    )
+    publish.add_argument("--topic")
+    publish.add_argument("--json", type=_json_object, dest="payload")
     publish.add_argument("--idempotency-key", help="default: random")
+    publish.add_argument("--file", help="JSON Lines file (- for standard input)")
+    publish.add_argument(
+        "--atomic",
+        action="store_true",
+        help="with --file: each batch is written whole or not at all",
+    )
 
     events = sub.add_parser("events", parents=[common], help="topic history")
     events.add_argument("--topic", required=True)
@@ -150,6 +166,51 @@ def _post(client, opts):
         mentions=opts.mention,
         attachment_ids=attachment_ids,
     )
+
+
+def _file_items(handle, topic):
+    """The batch items of a JSON Lines file (blank lines skipped)."""
+    for number, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            raise SystemExit(f"publish: line {number} is not JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise SystemExit(f"publish: line {number} is not a JSON object")
+        yield {"topic": topic, "payload": value} if topic else value
+
+
+def _publish(client, opts):
+    if opts.file is None:
+        if opts.topic is None or opts.payload is None:
+            raise SystemExit("publish: give --topic and --json, or --file")
+        _print(
+            client.publish(
+                opts.topic, opts.payload, idempotency_key=opts.idempotency_key
+            )
+        )
+        return 0
+    if opts.payload is not None or opts.idempotency_key:
+        raise SystemExit("publish: --file takes no --json or --idempotency-key")
+    if opts.file == "-":
+        results = client.send_many(
+            _file_items(sys.stdin, opts.topic), atomic=opts.atomic
+        )
+    else:
+        with open(opts.file, encoding="utf-8") as handle:
+            results = client.send_many(
+                _file_items(handle, opts.topic), atomic=opts.atomic
+            )
+    for result in results:
+        _print(result)
+    print(
+        f"created {results.created}, replayed {results.replayed}, "
+        f"refused {results.refused}",
+        file=sys.stderr,
+    )
+    return 1 if results.refused else 0
 
 
 def _download(client, opts):
@@ -190,9 +251,6 @@ ANSWERS = {
         opts.room, opts.message, opts.emoji, remove=opts.remove
     ),
     "search": lambda client, opts: client.search(opts.query, room_id=opts.room),
-    "publish": lambda client, opts: client.publish(
-        opts.topic, opts.payload, idempotency_key=opts.idempotency_key
-    ),
     "subscribe": lambda client, opts: client.subscribe(opts.topic),
     "unsubscribe": lambda client, opts: client.unsubscribe(opts.topic),
 }
@@ -209,6 +267,8 @@ def run(opts):
     elif command == "events":
         for event in client.iter_events(opts.topic, after=opts.after):
             _print(event)
+    elif command == "publish":
+        return _publish(client, opts)
     elif command == "download":
         _download(client, opts)
     elif command == "listen":
@@ -221,13 +281,18 @@ def main(argv=None):
         print("error: give --url and --key (or LIVE_URL and LIVE_KEY)", file=sys.stderr)
         return 2
     try:
-        run(opts)
+        status = run(opts)
     except KeyboardInterrupt:
         return 130
     except AuthError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
+    except BatchError as exc:
+        for result in exc.results:
+            _print(result)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except ApiError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    return 0
+    return status or 0

@@ -1,6 +1,7 @@
 """HTTP side of the client: one method per route of ``/live/api/v1``."""
 
 import base64
+import json as _json
 import os
 import random
 import re
@@ -31,6 +32,42 @@ class ApiError(Exception):
 
 class AuthError(ApiError):
     """401: the key is missing, wrong, expired or revoked. Never retried."""
+
+
+class BatchResults(list):
+    """The answer to a batch: one result per item, in order (``{"index",
+    "status", "message"|"event"}``, or ``{"index", "status", "error"}`` for a
+    refused item), with the counts ``created`` (201), ``replayed`` (200: an
+    idempotency key already used for the same item) and ``refused``."""
+
+    def __init__(self, results=(), created=0, replayed=0, refused=0):
+        super().__init__(results)
+        self.created = created
+        self.replayed = replayed
+        self.refused = refused
+
+    @property
+    def ok(self):
+        """Whether every item was written (or had been)."""
+        return not self.refused
+
+    def extend_shifted(self, other, offset):
+        """Add the results of a later chunk, whose indexes start at
+        ``offset``."""
+        self.extend(dict(result, index=result["index"] + offset) for result in other)
+        self.created += other.created
+        self.replayed += other.replayed
+        self.refused += other.refused
+
+
+class BatchError(ApiError):
+    """422 ``batch_refused``: an item of an atomic batch was refused, and
+    nothing was written. ``results`` says which items were refused, and why
+    (the others are 424 ``not_written``)."""
+
+    def __init__(self, status, code, message, results, path=None, retry_after=None):
+        super().__init__(status, code, message, path=path, retry_after=retry_after)
+        self.results = results
 
 
 def new_client_id():
@@ -72,6 +109,7 @@ class Client:
         self.http = session or requests.Session()
         self.http.headers["User-Agent"] = USER_AGENT
         self._db_selected = False
+        self._batch_limits = None
 
     # ------------------------------------------------------------------
     # Plumbing
@@ -159,16 +197,33 @@ class Client:
             return data
         error = (data or {}).get("error") if isinstance(data, dict) else None
         error = error or {"code": "http_error", "message": response.reason}
-        cls = AuthError if response.status_code == 401 else ApiError
         retry_after = response.headers.get("Retry-After")
-        raise cls(
-            response.status_code,
-            error.get("code"),
-            error.get("message"),
-            path=error.get("path"),
-            retry_after=int(retry_after)
+        options = {
+            "path": error.get("path"),
+            "retry_after": int(retry_after)
             if retry_after and retry_after.isdigit()
             else None,
+        }
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            raise BatchError(
+                response.status_code,
+                error.get("code"),
+                error.get("message"),
+                Client._batch_results(data),
+                **options,
+            )
+        cls = AuthError if response.status_code == 401 else ApiError
+        raise cls(
+            response.status_code, error.get("code"), error.get("message"), **options
+        )
+
+    @staticmethod
+    def _batch_results(data):
+        return BatchResults(
+            data["results"],
+            created=data.get("created", 0),
+            replayed=data.get("replayed", 0),
+            refused=data.get("refused", 0),
         )
 
     @staticmethod
@@ -381,6 +436,98 @@ class Client:
         return self.request(
             "POST", self._topic_path(topic) + "/unsubscribe", retry=True
         )[1]
+
+    # ------------------------------------------------------------------
+    # Batches
+    # ------------------------------------------------------------------
+
+    def batch_limits(self):
+        """``{"max_items", "max_bytes"}``: the largest batch the server takes
+        (asked once, then remembered)."""
+        if self._batch_limits is None:
+            self._batch_limits = self.request("GET", "/batch", retry=True)[1]
+        return self._batch_limits
+
+    @staticmethod
+    def _keyed(item):
+        """``item`` with an idempotency key (a new one when it has none): a
+        batch is then retried safely, item by item."""
+        if not isinstance(item, dict):
+            raise TypeError("a batch item is a dict")
+        key = "idempotency_key" if "topic" in item else "client_id"
+        if item.get(key):
+            return item
+        return {**item, key: new_client_id()}
+
+    def batch(self, items, *, atomic=False):
+        """Post messages and publish events in one request, one transaction.
+
+        ``items``: chat messages ``{"room_id", "body", "client_id"?,
+        "payload"?, "mentions"?, "attachment_ids"?}`` and topic events
+        ``{"topic", "payload", "idempotency_key"?}``, at most
+        ``batch_limits()["max_items"]``. Items without an idempotency key get
+        one, so the call is retried safely. Returns ``BatchResults`` (a list of
+        one result per item, in order, with ``created``, ``replayed`` and
+        ``refused``). Each item is written or refused alone; with ``atomic``,
+        all are written or none: a refusal raises ``BatchError`` (its
+        ``results`` tell which items were refused)."""
+        body = {"items": [self._keyed(item) for item in items], "atomic": atomic}
+        data = self.request("POST", "/batch", json=body, retry=True)[1]
+        return self._batch_results(data)
+
+    def send_many(self, items, *, atomic=False, max_items=None):
+        """``batch`` for any number of items (any iterable, read as it goes):
+        sent in batches within the server's limits (items and bytes; at most
+        ``max_items`` items each when given). Returns one ``BatchResults``
+        for all, indexes counted from the first item. With ``atomic``, each
+        batch is atomic on its own: a refused one raises ``BatchError`` (with
+        its results, shifted the same way), the batches before it stay
+        written."""
+        limits = self.batch_limits()
+        most = min(max_items or limits["max_items"], limits["max_items"])
+        # room for the envelope around the items
+        budget = limits["max_bytes"] - 64
+        results = BatchResults()
+        chunk, size, offset = [], 0, 0
+
+        def flush():
+            try:
+                answer = self.batch(chunk, atomic=atomic)
+            except BatchError as exc:
+                shifted = BatchResults()
+                shifted.extend_shifted(exc.results, offset)
+                exc.results = shifted
+                raise
+            results.extend_shifted(answer, offset)
+
+        for item in items:
+            item = self._keyed(item)
+            item_size = len(_json.dumps(item).encode()) + 1
+            if chunk and (len(chunk) >= most or size + item_size > budget):
+                flush()
+                offset += len(chunk)
+                chunk, size = [], 0
+            chunk.append(item)
+            size += item_size
+        if chunk:
+            flush()
+        return results
+
+    def publish_many(self, topic, payloads, *, idempotency_keys=None, atomic=False):
+        """Publish every payload of ``payloads`` on ``topic``, in order, in
+        as few requests as the server's batch limits allow (see ``send_many``).
+        ``idempotency_keys``: one per payload (default: new ones). Returns
+        ``BatchResults``: each result's ``event`` (or ``error``)."""
+        keys = iter(idempotency_keys) if idempotency_keys is not None else None
+        items = (
+            {
+                "topic": topic,
+                "payload": payload,
+                "idempotency_key": next(keys) if keys else new_client_id(),
+            }
+            for payload in payloads
+        )
+        return self.send_many(items, atomic=atomic)
 
     # ------------------------------------------------------------------
     # Live

@@ -109,14 +109,17 @@ def _int_param(key, default, minimum=0):
         return default
 
 
-def _spend(key, per_minute, burst):
+def _spend(key, per_minute, burst, cost=1, counted_as=None):
     # Odoo runs a request again after a serialization failure: count it once
     counted = getattr(request, "_live_rate_counted", None)
     if counted is None:
         counted = request._live_rate_counted = {}
-    if key not in counted:
-        counted[key] = request.env["live.rate.limit"]._hit(key, per_minute, burst)
-    retry_after = counted[key]
+    counted_as = counted_as or key
+    if counted_as not in counted:
+        counted[counted_as] = request.env["live.rate.limit"]._hit(
+            key, per_minute, burst, cost=cost
+        )
+    retry_after = counted[counted_as]
     if retry_after:
         raise ApiError(
             429,
@@ -125,16 +128,24 @@ def _spend(key, per_minute, burst):
         )
 
 
-def check_rate(caller):
+def check_rate(caller, extra=0):
     """Spend one request of the caller's budget, or raise 429 with
     ``Retry-After``: ``live_messaging.api_rate_limit`` requests per minute and
     per key (per user for browser sessions; 0 disables the limit), in bursts
     of up to ``live_messaging.api_rate_burst``, counted in the database (all
-    workers and nodes together)."""
+    workers and nodes together).
+
+    ``extra``: requests counted on top of the one already spent (the items of
+    a batch beyond the first). They are taken while the budget is not spent,
+    and may overdraw it: the requests that follow wait until it refilled."""
     rate = _int_param(PARAM_RATE, DEFAULT_RATE)
     if rate:
         burst = _int_param(PARAM_BURST, DEFAULT_BURST, minimum=1)
-        _spend(f"api:{caller.rate_key}", rate, burst)
+        key = f"api:{caller.rate_key}"
+        if extra:
+            _spend(key, rate, burst, cost=extra, counted_as=f"{key}:extra")
+        else:
+            _spend(key, rate, burst)
 
 
 def check_public_rate():
@@ -156,7 +167,7 @@ def max_body_bytes():
     return _int_param(PARAM_MAX_BODY, DEFAULT_MAX_BODY, minimum=1)
 
 
-def read_json_body(caller, limit=None):
+def read_json_body(caller, limit=None, payload_level=1):
     """The request's JSON body (``None`` when empty).
 
     413 over ``limit`` bytes (default: ``live_messaging.api_max_body_bytes``);
@@ -207,8 +218,11 @@ def read_json_body(caller, limit=None):
         raise ApiError(400, _("The request body is not valid JSON.")) from None
     # lone surrogates and NUL are valid JSON escapes, but no text PostgreSQL
     # stores; the depth is bounded before anything walks the body recursively
-    # (the body may wrap a payload: one level more than a payload)
-    max_depth = _int_param(PARAM_MAX_DEPTH, DEFAULT_MAX_DEPTH, minimum=1) + 1
+    # (the body may wrap a payload: ``payload_level`` levels more than a
+    # payload, one for a single post, three for a batch's items)
+    max_depth = (
+        _int_param(PARAM_MAX_DEPTH, DEFAULT_MAX_DEPTH, minimum=1) + payload_level
+    )
     try:
         check_json(body, max_depth=max_depth)
     except InvalidValue as exc:

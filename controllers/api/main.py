@@ -314,7 +314,11 @@ class LiveApiController(http.Controller):
                 auth.check_rate(caller)
             body = None
             if method not in auth.SAFE_METHODS:
-                body = auth.read_json_body(caller, limit=self._body_limit(operation))
+                body = auth.read_json_body(
+                    caller,
+                    limit=self._body_limit(operation),
+                    payload_level=operation.payload_level,
+                )
             if operation.body:
                 body = _check_body(operation.body, body, operation.body_required)
             call = ApiCall(

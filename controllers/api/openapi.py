@@ -29,6 +29,9 @@ class Operation:
     body_required: bool = False
     public: bool = False  # no authentication
     upload: bool = False  # the body carries a file: the file size limit applies
+    # levels of the body above a payload: the body may be nested that much
+    # deeper than live_messaging.payload_max_depth allows payloads
+    payload_level: int = 1
     description: str = ""
     extra: dict = field(default_factory=dict)  # raw OpenAPI keys
 
@@ -73,7 +76,8 @@ SCHEMAS = {
                         "conflict, payload_too_large, unsupported_media_type, "
                         "unprocessable, schema_mismatch, schema_invalid, "
                         "schema_timeout, idempotency_mismatch, upgrade_required, "
-                        "rate_limited, internal_error.",
+                        "rate_limited, internal_error; in batches "
+                        "batch_refused and not_written.",
                     },
                     "message": {"type": "string"},
                     "path": {
@@ -595,6 +599,118 @@ SCHEMAS = {
     },
 }
 
+# a batch's items: the bodies of the single routes, plus the target their
+# path names; closed (no other keys), so that an item is one or the other
+TOPIC_NAME = {"type": "string", "minLength": 1, "maxLength": 128}
+ERROR_OBJECT = SCHEMAS["Error"]["properties"]["error"]
+SCHEMAS.update(
+    {
+        "BatchMessage": {
+            "type": "object",
+            "description": "A chat message: the body of POST /rooms/{room_id}/"
+            "messages, with its room_id.",
+            "required": ["room_id", "body"],
+            "additionalProperties": False,
+            "properties": {"room_id": ID, **SCHEMAS["PostMessage"]["properties"]},
+        },
+        "BatchEvent": {
+            "type": "object",
+            "description": "A topic event: what POST /topics/{name}/publish takes "
+            "(the topic of its path, its body as payload, its Idempotency-Key "
+            "header as idempotency_key).",
+            "required": ["topic", "payload"],
+            "additionalProperties": False,
+            "properties": {
+                "topic": dict(TOPIC_NAME, description="The topic's name (shop/42)."),
+                "payload": {
+                    "type": "object",
+                    "description": "The event: any JSON object; the topic's JSON "
+                    "Schema, if any, must accept it.",
+                },
+                "idempotency_key": {
+                    "type": "string",
+                    "pattern": CLIENT_ID_PATTERN,
+                    "description": "As the Idempotency-Key header of a single "
+                    "publish: a retry returns the first event (200).",
+                },
+            },
+        },
+        "Batch": {
+            "type": "object",
+            "required": ["items"],
+            "properties": {
+                "atomic": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "true: every item is written, or none (422 "
+                    "batch_refused). false (default): each item is written or "
+                    "refused on its own.",
+                },
+                "items": {
+                    "type": "array",
+                    "minItems": 1,
+                    "description": "At most live_messaging.batch_max_items items "
+                    "(1000; 413 beyond), answered in the same order.",
+                    "items": {"oneOf": [_ref("BatchMessage"), _ref("BatchEvent")]},
+                },
+            },
+        },
+        "BatchResult": {
+            "type": "object",
+            "required": ["index", "status"],
+            "description": "The answer to one item, as its single route would "
+            "give it: status 201 with the message or event, 200 for a replay "
+            "(its idempotency key was used for the same request), or an error "
+            "status with the error object. In a refused atomic batch, items that "
+            "were not refused themselves are 424 not_written.",
+            "properties": {
+                "index": {"type": "integer", "minimum": 0},
+                "status": {"type": "integer"},
+                "message": _ref("Message"),
+                "event": _ref("Message"),
+                "error": ERROR_OBJECT,
+            },
+        },
+        "BatchAnswer": {
+            "type": "object",
+            "required": ["results", "created", "replayed", "refused"],
+            "properties": {
+                "results": {"type": "array", "items": _ref("BatchResult")},
+                "created": {"type": "integer", "minimum": 0},
+                "replayed": {"type": "integer", "minimum": 0},
+                "refused": {"type": "integer", "minimum": 0},
+            },
+        },
+        "BatchRefused": {
+            "type": "object",
+            "required": ["error", "results", "created", "replayed", "refused"],
+            "description": "An atomic batch with a refused item: nothing was "
+            "written; results say which items were refused, and why.",
+            "properties": {
+                "error": ERROR_OBJECT,
+                "results": {"type": "array", "items": _ref("BatchResult")},
+                "created": {"type": "integer", "minimum": 0},
+                "replayed": {"type": "integer", "minimum": 0},
+                "refused": {"type": "integer", "minimum": 0},
+            },
+        },
+        "BatchLimits": {
+            "type": "object",
+            "required": ["max_items", "max_bytes"],
+            "properties": {
+                "max_items": {
+                    "type": "integer",
+                    "description": "Items a batch may hold.",
+                },
+                "max_bytes": {
+                    "type": "integer",
+                    "description": "Largest batch request body, in bytes.",
+                },
+            },
+        },
+    }
+)
+
 PARAMETERS = {
     "session_id": {
         "name": "session_id",
@@ -907,6 +1023,45 @@ OPERATIONS = (
         {200: ("Unsubscribed.", "Subscription")},
         errors=(404,),
         parameters=("topic",),
+    ),
+    Operation(
+        "POST",
+        "/batch",
+        "batch",
+        "Post messages and publish events, many at once",
+        "Batch",
+        {
+            200: ("One result per item, in order.", "BatchAnswer"),
+            422: ("atomic: an item was refused, nothing was written.", "BatchRefused"),
+        },
+        payload_level=3,  # {"items": [{"payload": ...}]}
+        # validated by the route itself, item by item (the paths of its errors
+        # name the item: /items/3/body)
+        extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("Batch")}},
+            }
+        },
+        description="Each item is a chat message (the body of POST "
+        "/rooms/{room_id}/messages plus its room_id) or a topic event (topic, "
+        "payload, idempotency_key), checked with the rules and rights of its "
+        "single route: its result carries the status and the answer (or the "
+        "error object) that route would give. The batch is one transaction "
+        "and one live notification wake-up; a refused item is rolled back "
+        "alone, or, with `atomic`, with the whole batch (422 batch_refused, "
+        "nothing written). Every item counts in the rate limit. Limits: "
+        "live_messaging.batch_max_items items (1000) and "
+        "live_messaging.batch_max_bytes bytes of body (4 MiB); 413 beyond "
+        "(GET /batch tells them).",
+    ),
+    Operation(
+        "GET",
+        "/batch",
+        "batch_limits",
+        "The batch limits of this server",
+        "Batch",
+        {200: ("The limits.", "BatchLimits")},
     ),
     Operation(
         "GET",
