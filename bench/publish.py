@@ -225,9 +225,18 @@ def cpu_snapshot(bench, proxy):
         nginx = psutil.Process(proxy.proc.pid)
         for proc in [nginx, *nginx.children(recursive=True)]:
             parts["nginx"] += _cpu(proc)
-    for proc in psutil.process_iter(["name"]):
-        if proc.info["name"] == "postgres":
-            parts["postgres"] += _cpu(proc)
+    for proc in psutil.process_iter(["name", "ppid"]):
+        if proc.info["name"] != "postgres":
+            continue
+        parts["postgres"] += _cpu(proc)
+        try:
+            if psutil.Process(proc.info["ppid"]).name() != "postgres":
+                # the postmaster: its exited backends' CPU too (a backend's
+                # moves there when it ends, e.g. the bus's NOTIFY connections)
+                times = proc.cpu_times()
+                parts["postgres"] += times.children_user + times.children_system
+        except psutil.NoSuchProcess:
+            pass
     parts["client"] = _cpu(psutil.Process())
     machine = psutil.cpu_times()
     parts["machine"] = machine.user + machine.system + getattr(machine, "steal", 0)
@@ -462,6 +471,49 @@ class Publishing:
             "answers_gapless": len(rooms) > 1 or gapless(sorted(s for s in seqs if s)),
         }
 
+    def floor(self):
+        """The same concurrency on ``GET /me``, Odoo's cheapest authenticated
+        request: the most requests/s this server and machine answer, whatever
+        a post costs."""
+        publishers, seconds = self.size["pub_publishers"], self.size["pub_seconds"]
+        done, failed, lock = [], Counter(), threading.Lock()
+        stop_at = time.monotonic() + seconds
+
+        def get():
+            poster = Poster(self.target.url, self.keys["bench_pub"])
+            while time.monotonic() < stop_at:
+                try:
+                    ok = poster.http.get(f"{poster.base}/me", timeout=120).ok
+                except requests.RequestException as exc:
+                    ok = error_kind(exc)
+                with lock:
+                    if ok is True:
+                        done.append(1)
+                    else:
+                        failed[str(ok)] += 1
+
+        proxy = self.target if isinstance(self.target, Proxy) else None
+        threads = [threading.Thread(target=get) for _i in range(publishers)]
+        cpu_before = cpu_snapshot(self.bench, proxy)
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        cpu_after = cpu_snapshot(self.bench, proxy)
+        return {
+            "clients": publishers,
+            "seconds": round(elapsed, 1),
+            "answered": len(done),
+            "per_s": round(len(done) / elapsed, 1),
+            "failed": dict(failed),
+            "cpu_ms_per_request": cpu_per_message(cpu_before, cpu_after, len(done)),
+            "cpu_cores_busy": round(
+                (cpu_after["machine"] - cpu_before["machine"]) / elapsed, 2
+            ),
+        }
+
     def spread(self):
         publishers = self.size["pub_publishers"]
         rooms = self.bench.data["rooms"][:publishers]
@@ -491,7 +543,8 @@ class Publishing:
 
     def run(self):
         result = {"proxy": getattr(self.target, "binary", None) is not None}
-        for name in ("single", "batched", "spread", "spread_direct", "one_room"):
+        names = ("single", "batched", "floor", "spread", "spread_direct", "one_room")
+        for name in names:
             say(f"  publishing: {name}")
             result[name] = getattr(self, name)()
             say(f"  -> {strip(result[name])}")

@@ -2,6 +2,7 @@
 
 import os
 import platform
+import re
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -649,6 +650,12 @@ def write_publishing(path, bench, machine, command):
     )
 
 
+def _one_line(text):
+    """An answer's text on one line, without markup (Odoo's error pages)."""
+    text = " ".join(re.sub(r"<[^>]*>", " ", text).split())
+    return text[:160].replace("|", "/")
+
+
 def _ms(summary, key):
     return summary.get(key) if summary else None
 
@@ -768,6 +775,18 @@ def section_publishing(bench, machine, command):
         ),
         "",
     ]
+    floor = pub.get("floor")
+    if floor:
+        cpu = floor["cpu_ms_per_request"]
+        out.append(
+            f"**Odoo's ceiling on this machine**: {floor['clients']} clients "
+            f"calling `GET /live/api/v1/me` back to back for {floor['seconds']} s "
+            f"got {floor['per_s']} answers/s (failed: {floor['failed'] or 'none'}), "
+            f"{cpu.get('odoo_http')} ms of the HTTP workers' CPU and "
+            f"{cpu.get('machine')} ms of the machine's per request, "
+            f"{floor['cpu_cores_busy']} cores busy: no single-request publishing "
+            "goes faster than that here.\n"
+        )
     parts = ("odoo_http", "odoo_gevent", "nginx", "postgres", "client", "machine")
     out += [
         "CPU per accepted message, ms, by process while the publishers ran "
@@ -803,7 +822,7 @@ def section_publishing(bench, machine, command):
     if errors:
         out.append(
             "Failed answers (first of each kind): "
-            + "; ".join(f"`{k}`: {v[:160]}" for k, v in errors.items())
+            + "; ".join(f"`{k}`: {_one_line(v)}" for k, v in errors.items())
             + "\n"
         )
     out.append(_marks(PUBLISHING)[1])
