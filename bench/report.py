@@ -572,7 +572,8 @@ def header(bench, machine, command):
         "- **Servers**: Odoo as in production: `--workers 2` (HTTP) + the gevent "
         "worker (websockets, `gevent_port`), `--max-cron-threads 0`, "
         "`db_maxconn 16`, `db_maxconn_gevent 20`, `db_name` without `dbfilter`, "
-        "on loopback; the live bus dispatcher "
+        "`proxy_mode`, on loopback (the publishing scenario through nginx with "
+        "`tools/nginx/live_messaging.conf`); the live bus dispatcher "
         f"{res.get('dispatcher_param', 'on')} (but where a scenario compares "
         "both).\n",
     ]

@@ -127,11 +127,14 @@ SERVER_OPTIONS = {
     "limit_memory_hard_gevent": str(10 << 30),
     "limit_time_real": "600",
     "log_level": "warn",
-    "proxy_mode": "True",
-    # one database, named by db_name: with a dbfilter too, Odoo lists the
-    # databases (a cursor on `postgres`) at every request without a session
-    # cookie, i.e. every API request and websocket handshake of an app
+    # one database, named by db_name (lmdev.write_config) and no dbfilter:
+    # with a dbfilter too, Odoo lists the databases (a cursor on `postgres`)
+    # at every request without a session cookie, i.e. every API request and
+    # websocket handshake of an app
     "dbfilter": "",
+    # behind the proxy (tools/nginx/), as in production; the scenarios that
+    # talk to the ports directly send no X-Forwarded-* header: no change
+    "proxy_mode": "True",
 }
 
 
