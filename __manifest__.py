@@ -46,5 +46,7 @@
             "live_messaging/static/tests/tours/**/*",
         ],
     },
+    # widens the HTTP listen backlog of Odoo's prefork server (utils/server.py)
+    "post_load": "widen_prefork_backlog",
     "application": True,
 }

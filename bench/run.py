@@ -10,12 +10,16 @@ template database with the addon and its demo data installed (made once, on
 first use), writes Odoo configurations under .run/bench/, and starts Odoo as in
 production: ``--workers 2`` for HTTP and the gevent worker for websockets, on
 loopback ports from ``--base-port`` (node A: http, gevent; node B: http+2,
-gevent+3). Publishers post through the REST API (API keys), subscribers are
-websockets on the gevent port; every message carries ``bench <seq> <time sent>``
-and each receiver computes its latency. Servers are always stopped at the end.
+gevent+3; the reverse proxy of tools/nginx/ in front of node A on base+4, for
+the publishing scenario). Publishers post through the REST API (API keys),
+subscribers are websockets on the gevent port; every message carries
+``bench <seq> <time sent>`` and each receiver computes its latency. Servers are
+always stopped at the end.
 
 Scenarios (``--only``): latency, throughput, connections, history, discuss,
-nodes, sale. Smoke mode writes .run/bench/smoke.md, never bench/RESULTS.md.
+nodes, sale, dispatcher, publishing. Smoke mode writes .run/bench/smoke.md, never
+bench/RESULTS.md; ``--full --only publishing`` rewrites its own section of
+bench/RESULTS.md (the others go to .run/bench/full-only.md).
 """
 
 import argparse
@@ -43,6 +47,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import fanout  # noqa: E402
 import lmdev  # noqa: E402
+import publish  # noqa: E402
 import report  # noqa: E402
 import stats  # noqa: E402
 import wsclient  # noqa: E402
@@ -57,6 +62,7 @@ SCENARIOS = (
     "nodes",
     "sale",
     "dispatcher",
+    "publishing",
 )
 SIZES = {
     "smoke": {
@@ -76,6 +82,12 @@ SIZES = {
         "fanout_subscribers": [3],
         "fanout_messages": 5,
         "fanout_off_messages": 5,
+        "pub_rounds": 20,
+        "batch_messages": 400,
+        "batch_size": 100,
+        "batch_publishers": 2,
+        "pub_publishers": 8,
+        "pub_seconds": 2,
     },
     "full": {
         "subscribers": [1, 100, 1000],
@@ -95,6 +107,13 @@ SIZES = {
         "fanout_messages": 100,
         # Odoo's own path with 1,000 sockets: a few messages show it
         "fanout_off_messages": 10,
+        # publishing (publish.py): issue 13's four measurements
+        "pub_rounds": 200,
+        "batch_messages": 20_000,
+        "batch_size": 500,
+        "batch_publishers": 2,
+        "pub_publishers": 50,
+        "pub_seconds": 20,
     },
 }
 # Odoo options of the benchmark's servers (besides ports and paths): the
@@ -108,10 +127,14 @@ SERVER_OPTIONS = {
     "limit_memory_hard_gevent": str(10 << 30),
     "limit_time_real": "600",
     "log_level": "warn",
-    # one database, named by db_name: with a dbfilter too, Odoo lists the
-    # databases (a cursor on `postgres`) at every request without a session
-    # cookie, i.e. every API request and websocket handshake of an app
+    # one database, named by db_name (lmdev.write_config) and no dbfilter:
+    # with a dbfilter too, Odoo lists the databases (a cursor on `postgres`)
+    # at every request without a session cookie, i.e. every API request and
+    # websocket handshake of an app
     "dbfilter": "",
+    # behind the proxy (tools/nginx/), as in production; the scenarios that
+    # talk to the ports directly send no X-Forwarded-* header: no change
+    "proxy_mode": "True",
 }
 
 
@@ -471,6 +494,7 @@ class Bench:
             db_password=opts.db_password,
         )
         self.nodes = []
+        self.proxy = None
         self.data = {}
         self.results = {}
         self.scenarios = (
@@ -551,7 +575,10 @@ class Bench:
         say("setting up users, API keys, rooms, Discuss channel, history...")
         history = self.size["history"] if "history" in self.scenarios else 0
         t0 = time.monotonic()
-        rooms = max(self.size["tp_publishers"])
+        rooms = max(
+            self.size["tp_publishers"]
+            + [self.size["pub_publishers"], self.size["batch_publishers"]]
+        )
         self.data = self.shell("setup", {"history": history, "rooms": rooms})
         self.results["setup_seconds"] = round(time.monotonic() - t0, 1)
         sampler = LoadSampler()
@@ -563,6 +590,8 @@ class Bench:
             for node in self.nodes:
                 node.wait_ready()
             say(f"servers ready: {', '.join(n.url for n in self.nodes)}")
+            if "publishing" in self.scenarios:
+                self.start_proxy()
             fanout.set_dispatcher(self, self.opts.dispatcher == "on")
             self.results["dispatcher_param"] = self.opts.dispatcher
             for name in self.scenarios:
@@ -571,6 +600,8 @@ class Bench:
                 self.results[name] = getattr(self, f"scenario_{name}")()
                 say(f"--- {name}: {time.monotonic() - t0:.0f}s")
         finally:
+            if self.proxy:
+                self.proxy.stop()
             for node in self.nodes:
                 node.stop()
             sampler.stopped.set()
@@ -580,6 +611,22 @@ class Bench:
             self.results["seconds"] = round(time.monotonic() - started)
         if not self.opts.keep_db:
             lmdev.drop_db(self.odoo, self.db_opts, self.db)
+
+    def start_proxy(self):
+        """nginx with tools/nginx/live_messaging.conf in front of node A (the
+        production layout), on the fifth port; None without nginx."""
+        proxy = publish.Proxy(
+            ROOT / "tools", RUN, self.nodes[0], self.opts.base_port + 4
+        )
+        try:
+            started = proxy.start()
+        except RuntimeError as exc:
+            raise lmdev.Fatal(str(exc)) from exc
+        if started:
+            self.proxy = proxy
+            say(f"proxy (nginx, tools/{publish.NGINX_EXAMPLE}): {proxy.url}")
+        else:
+            say("nginx not found: the publishing scenario talks to node A directly")
 
     # -- scenarios ------------------------------------------------------
 
@@ -969,6 +1016,11 @@ class Bench:
             bus.close()
         return {"runs": runs}
 
+    def scenario_publishing(self):
+        """Issue 13's publishing targets, through the proxy (publish.py)."""
+        target = self.proxy or self.nodes[0]
+        return publish.Publishing(self, sys.modules[__name__], target).run()
+
     def scenario_sale(self):
         result = self.shell("sale_write", {"rounds": self.size["sale_rounds"]})
         say(f"  -> {result}")
@@ -1001,7 +1053,12 @@ def parse_args(argv=None):
         default="lm_bench_template",
         help="database with the addon installed, copied (made when missing)",
     )
-    p.add_argument("--base-port", type=int, default=8380, help="first of 4 ports")
+    p.add_argument(
+        "--base-port",
+        type=int,
+        default=8380,
+        help="first of 5 ports (node A: http, gevent; node B: http, gevent; the proxy)",
+    )
     p.add_argument("--keep-db", action="store_true", help="keep the database")
     p.add_argument(
         "--dispatcher",
@@ -1054,6 +1111,9 @@ def main(argv=None):
     if bench.mode == "full" and not opts.only and not interrupted:
         path = BENCH / "RESULTS.md"
         report.write_full(path, bench, machine, command)
+    elif bench.mode == "full" and bench.scenarios == ["publishing"]:
+        path = BENCH / "RESULTS.md"
+        report.write_publishing(path, bench, machine, command)
     elif bench.mode == "full":
         # one figure rerun: next to the others, never over them
         path = RUN / "full-only.md"

@@ -5,13 +5,16 @@ these tests hide, tools/venvs.py), on a copy of the test database.
 - the addon's runtime requirements (``requirements.txt``: jsonschema) are
   installed when missing, or one line says what to run;
 - ``--workers 2`` runs Odoo as in production (HTTP workers, and the gevent
-  worker that serves websockets on its own port). Odoo 18's gevent pin does not
+  worker that serves websockets on its own port), with the listen backlog
+  the addon widens. Odoo 18's gevent pin does not
   start with setuptools 65 (Python 3.11's) nor with setuptools >= 82: tools/serve
   installs one that works, or one line says what to run.
 """
 
 import ast
+import contextlib
 import re
+import socket
 import subprocess
 import time
 
@@ -38,6 +41,20 @@ def installed(python, name):
         capture_output=True,
         text=True,
     ).stdout.strip()
+
+
+def handshakes(port, count):
+    """How many of ``count`` connections opened at once to ``port`` complete
+    their handshake within a second, none sending anything."""
+    done = 0
+    with contextlib.ExitStack() as stack:
+        for _i in range(count):
+            client = stack.enter_context(socket.socket())
+            client.settimeout(1)
+            with contextlib.suppress(OSError):
+                client.connect(("127.0.0.1", port))
+                done += 1
+    return done
 
 
 def test_serve_workers_on_a_fresh_machine(tools, tmp_path):
@@ -70,6 +87,9 @@ def test_serve_workers_on_a_fresh_machine(tools, tmp_path):
         url = f"http://127.0.0.1:{port}"
         wait_http(f"{url}/web/health", proc, log)
         wait_http(f"http://127.0.0.1:{gevent_port}/websocket/health", proc, log)
+        # the addon widens the prefork server's listen backlog (Odoo's own:
+        # 8 x workers = 16): forty clients at once all get a connection
+        assert handshakes(port, 40) == 40
         server = Server(url, db)
         server.ws_url = f"ws://127.0.0.1:{gevent_port}/websocket?version={WS_VERSION}"
         demo = server.session("demo", "demo")

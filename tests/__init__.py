@@ -38,3 +38,4 @@ from . import test_chat_features_tour
 from . import test_bus_router
 from . import test_bus_dispatcher
 from . import test_api_batch
+from . import test_server_backlog

@@ -260,8 +260,10 @@ def write_config(odoo, opts, name, db, http_port, extra=None):
     options = {
         "addons_path": f"{odoo.addons},{addons}",
         "data_dir": str(RUN / "data"),
+        # one database, named, and no dbfilter: with both, Odoo lists the
+        # databases (a connection to `postgres`) at every request without a
+        # session cookie, i.e. every API call and websocket handshake of an app
         "db_name": db,
-        "dbfilter": f"^{re.escape(db)}$",
         "list_db": "False",
         "admin_passwd": admin_password(),
         "http_interface": opts.interface,
@@ -1015,7 +1017,8 @@ def parser():
     test.add_argument(
         "--bench-port",
         type=int,
-        help="first of the 4 ports of the benchmark's servers (default: port+20)",
+        help="first of the 5 ports of the benchmark's servers and proxy "
+        "(default: port+20)",
     )
     test.add_argument(
         "--no-browser",
