@@ -37,3 +37,4 @@ from . import test_search
 from . import test_chat_features_tour
 from . import test_bus_router
 from . import test_bus_dispatcher
+from . import test_bus_notify
