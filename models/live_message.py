@@ -76,12 +76,9 @@ class LiveMessage(models.Model):
     _order = "id desc"
     _rec_name = "seq"
 
-    room_id = fields.Many2one(
-        "live.room", ondelete="cascade", index=True, readonly=True
-    )
-    topic_id = fields.Many2one(
-        "live.topic", ondelete="cascade", index=True, readonly=True
-    )
+    # indexed with the id (init): a page of history is a range of one index
+    room_id = fields.Many2one("live.room", ondelete="cascade", readonly=True)
+    topic_id = fields.Many2one("live.topic", ondelete="cascade", readonly=True)
     seq = fields.Integer("Sequence", required=True, readonly=True)
     kind = fields.Selection(MESSAGE_KINDS, required=True, default="chat", readonly=True)
     body = fields.Text(
@@ -134,8 +131,28 @@ class LiveMessage(models.Model):
     ]
 
     def init(self):
-        # idempotency keys are unique per author within a room or a topic
         for target in ("room_id", "topic_id"):
+            # history, keyset-paginated on the id: the page of a room (or
+            # topic) is read in index order whatever the other rooms hold;
+            # partial, since a message belongs to a room or a topic
+            self.env.cr.execute(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS %s ON live_message (%s, id) "
+                    "WHERE %s IS NOT NULL",
+                    SQL.identifier(f"live_message_{target}_id_index"),
+                    SQL.identifier(target),
+                    SQL.identifier(target),
+                )
+            )
+            # the field's former index (index=True) is redundant with it,
+            # and Odoo keeps an index a field no longer asks for
+            self.env.cr.execute(
+                SQL(
+                    "DROP INDEX IF EXISTS %s",
+                    SQL.identifier(f"live_message__{target}_index"),
+                )
+            )
+            # idempotency keys are unique per author within a room or a topic
             self.env.cr.execute(
                 SQL(
                     "CREATE UNIQUE INDEX IF NOT EXISTS %s ON live_message "
