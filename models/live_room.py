@@ -618,16 +618,18 @@ class LiveRoom(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                WITH new AS (SELECT nextval('live_message_id_seq') AS id),
-                room AS (
+                WITH room AS (
                     UPDATE live_room
                        SET last_seq = last_seq + 1,
-                           last_message_id = (SELECT id FROM new),
+                           -- the id is taken with the row's lock (PostgreSQL
+                           -- evaluates it again after waiting for a concurrent
+                           -- post): a room's ids follow its numbers
+                           last_message_id = nextval('live_message_id_seq'),
                            last_message_date = %(now)s,
                            write_uid = %(uid)s,
                            write_date = %(now)s
                      WHERE id = %(room_id)s
-                 RETURNING last_seq
+                 RETURNING last_seq, last_message_id
                 ),
                 author AS (
                     -- writing is reading: the author's cursor follows
@@ -647,7 +649,10 @@ class LiveRoom(models.Model):
                 room_id=room.id,
                 author_id=author_id or None,
                 insert=Message._live_insert_sql(
-                    [columns], SQL("new, room"), SQL("room.last_seq"), SQL("new.id")
+                    [columns],
+                    SQL("room"),
+                    SQL("room.last_seq"),
+                    SQL("room.last_message_id"),
                 ),
             )
         )
