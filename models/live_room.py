@@ -1,3 +1,5 @@
+from contextlib import nullcontext
+
 from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
@@ -577,7 +579,8 @@ class LiveRoom(models.Model):
             if existing:
                 return Message._check_replay(existing, fingerprint)
         try:
-            with self.env.cr.savepoint():
+            # only a client id can collide (with a concurrent retry)
+            with self.env.cr.savepoint() if client_id else nullcontext():
                 message = self._create_message(
                     {
                         "kind": kind,

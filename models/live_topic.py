@@ -1,4 +1,5 @@
 import re
+from contextlib import nullcontext
 
 from psycopg2 import IntegrityError
 
@@ -356,7 +357,8 @@ class LiveTopic(models.Model):
             "author_app": self.env.context.get("live_api_key_name") or False,
         }
         try:
-            with self.env.cr.savepoint():
+            # only a client id can collide (with a concurrent retry)
+            with self.env.cr.savepoint() if client_id else nullcontext():
                 return self._store_events([values])
         except IntegrityError:
             # the same client_id raced us from another request: return theirs
