@@ -59,7 +59,7 @@ class Notifier:
             try:
                 connection.close()
             except psycopg2.Error:
-                pass
+                _logger.debug("live bus: closing the NOTIFY connection", exc_info=True)
 
     def backend_pid(self):
         """The PostgreSQL backend of the kept connection (None before the

@@ -1,7 +1,8 @@
 """The bus NOTIFY after commit (``bus/notify.py``), on real transactions.
 
 Test cursors never commit, so these tests open a cursor of their own on the
-test database, commit through it for real, and remove what they committed."""
+test database, commit through it for real (what they test happens at commit),
+and remove what they committed."""
 
 import select
 import time
@@ -70,7 +71,7 @@ class TestBusNotify(BaseCase):
     def drop_rows(self, *channels):
         with self.transaction() as cr:
             cr.execute("DELETE FROM bus_bus WHERE channel IN %s", [channels])
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
 
     def test_notify_at_commit_never_on_rollback(self):
         listener = self.listen()
@@ -90,7 +91,7 @@ class TestBusNotify(BaseCase):
             with self.transaction() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env["bus.bus"]._sendone(name, "live_messaging/test", {"n": n})
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
             # Odoo's payload: the JSON list of the channels, with the database
             heard = self.heard(listener, name, within=5.0)
             self.assertEqual(heard, [json_dump([[self.dbname, name]])])
@@ -122,7 +123,7 @@ class TestBusNotify(BaseCase):
             env["bus.bus"]._sendone(name, "live_messaging/test", {"n": 1})
             # a control sent after the notification still goes first
             notify(env, validity=[SUPERUSER_ID])
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             cr.execute(
                 "SELECT id, channel FROM bus_bus WHERE id > %s AND channel IN %s "
                 "ORDER BY id",
@@ -132,6 +133,6 @@ class TestBusNotify(BaseCase):
             cr.execute(
                 "DELETE FROM bus_bus WHERE id IN %s", [tuple(r[0] for r in rows)]
             )
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         self.assertEqual([row[1] for row in rows], [control, channel])
         self.assertTrue(self.heard(listener, name, within=5.0))
