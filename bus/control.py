@@ -33,14 +33,10 @@ fallback when that NOTIFY is missed.
 
 import hashlib
 import json
-import logging
-
-import odoo
-from odoo.tools import SQL
 
 from odoo.addons.bus.models.bus import json_dump
 
-_logger = logging.getLogger(__name__)
+from .notify import notifier
 
 CONTROL_MODEL = "live_messaging.control"
 CONTROL_TYPE = "live_messaging/control"
@@ -102,8 +98,5 @@ def notify_logout(dbname, sid):
     """Tell every dispatcher that the session ``sid`` logged out (its sockets
     close at once). A plain NOTIFY: logouts do not write to the database."""
     payload = json.dumps({"db": dbname, "sessions": [sid_hash(sid)]})
-    try:
-        with odoo.sql_db.db_connect("postgres").cursor() as cr:
-            cr.execute(SQL("SELECT pg_notify(%s, %s)", NOTIFY_CHANNEL, payload))
-    except Exception:  # the lease check closes those sockets within seconds
-        _logger.warning("live bus: could not notify a logout", exc_info=True)
+    # if it fails, the lease check closes those sockets within seconds
+    notifier.notify(NOTIFY_CHANNEL, [payload])

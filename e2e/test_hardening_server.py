@@ -13,8 +13,9 @@ from collections import Counter
 
 import pytest
 import requests
-from apie2e import db_connect, make_api_key
+from apie2e import db_connect, make_api_key, remove_api_key
 from live_messaging_client import ApiError, Client, unescape_body
+from livee2e import Server
 
 API = "/live/api/v1"
 
@@ -148,6 +149,37 @@ def test_api_rate_limit_holds_across_processes(server, prefork, admin, params):
     for status, headers in answers:
         if status == 429:
             assert int(headers["Retry-After"]) >= 1
+
+
+def test_a_removed_key_is_refused_by_every_process(server, prefork, admin):
+    """API key checks are cached per process: a key removed through one server
+    is refused at once by all three processes (the threaded server and both
+    workers of the other), whichever served it before and whichever removed
+    it."""
+    servers = {"threaded": server, "prefork": Server(prefork, server.db)}
+    for remover in ("threaded", "prefork"):
+        login = f"e2e_revoke_{remover}_{time.time_ns()}"
+        server.call(
+            admin,
+            "res.users",
+            "create",
+            {"name": f"E2E revoke {remover}", "login": login, "password": login},
+        )
+        http = make_api_key(servers[remover], login)
+        headers = {"Authorization": f"Bearer {http.key}"}
+
+        def me(url, headers=headers):
+            return requests.get(f"{url}{API}/me", headers=headers, timeout=60)
+
+        # every process has checked (and cached) the key
+        for url in (server.url, prefork):
+            for _round in range(12):
+                assert me(url).status_code == 200
+        remove_api_key(servers[remover], http)
+        statuses = Counter(
+            me(url).status_code for url in [prefork] * 30 + [server.url] * 10
+        )
+        assert statuses == {401: 40}, (remover, statuses)
 
 
 def test_support_join_limit_is_atomic(server, prefork, params, database):

@@ -2,6 +2,7 @@ from werkzeug.exceptions import HTTPException
 
 from odoo import models
 from odoo.http import request
+from odoo.sql_db import TestCursor
 
 from ..bus import control
 from ..bus.dispatcher import dispatcher
@@ -12,6 +13,23 @@ API_REQUEST_HEADERS = "Idempotency-Key"
 
 class IrHttp(models.AbstractModel):
     _inherit = "ir.http"
+
+    @classmethod
+    def _authenticate(cls, endpoint):
+        """Routes marked ``live_read_committed`` (posting a message,
+        publishing an event) run their transaction in READ COMMITTED: posts
+        to one room (publishes on one topic) wait for each other on its row's
+        lock, then number theirs after the one committed, where Odoo's
+        REPEATABLE READ would fail them with a serialization error and run
+        the whole request again. It must be the transaction's first
+        statement: authentication is the first thing a request does (a test
+        cursor has started long before, and keeps its level)."""
+        cr = request.env.cr
+        if endpoint.routing.get("live_read_committed") and not isinstance(
+            cr, TestCursor
+        ):
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        return super()._authenticate(endpoint)
 
     @classmethod
     def _pre_dispatch(cls, rule, args):

@@ -4,6 +4,7 @@ import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.models import LOG_ACCESS_COLUMNS
 from odoo.tools import SQL
 
 from ..utils.text import (
@@ -22,6 +23,12 @@ PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 PAYLOAD_MAX_BYTES_DEFAULT = 65536
+# ids of the messages posted and events published by the transaction (the
+# API tells a first post, 201, from a replay of it, 200), kept where Odoo
+# keeps data until the transaction ends (savepoints run the precommit hooks)
+POSTED_KEY = "live_messaging.posted"
+# columns of a new message that are never given (written by the insert)
+INSERT_MAGIC = {"id", *LOG_ACCESS_COLUMNS}
 
 
 class InputError(ValidationError):
@@ -82,12 +89,9 @@ class LiveMessage(models.Model):
     _order = "id desc"
     _rec_name = "seq"
 
-    room_id = fields.Many2one(
-        "live.room", ondelete="cascade", index=True, readonly=True
-    )
-    topic_id = fields.Many2one(
-        "live.topic", ondelete="cascade", index=True, readonly=True
-    )
+    # indexed with the id (init): a page of history is a range of one index
+    room_id = fields.Many2one("live.room", ondelete="cascade", readonly=True)
+    topic_id = fields.Many2one("live.topic", ondelete="cascade", readonly=True)
     seq = fields.Integer("Sequence", required=True, readonly=True)
     kind = fields.Selection(MESSAGE_KINDS, required=True, default="chat", readonly=True)
     body = fields.Text(
@@ -140,8 +144,28 @@ class LiveMessage(models.Model):
     ]
 
     def init(self):
-        # idempotency keys are unique per author within a room or a topic
         for target in ("room_id", "topic_id"):
+            # history, keyset-paginated on the id: the page of a room (or
+            # topic) is read in index order whatever the other rooms hold;
+            # partial, since a message belongs to a room or a topic
+            self.env.cr.execute(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS %s ON live_message (%s, id) "
+                    "WHERE %s IS NOT NULL",
+                    SQL.identifier(f"live_message_{target}_id_index"),
+                    SQL.identifier(target),
+                    SQL.identifier(target),
+                )
+            )
+            # the field's former index (index=True) is redundant with it,
+            # and Odoo keeps an index a field no longer asks for
+            self.env.cr.execute(
+                SQL(
+                    "DROP INDEX IF EXISTS %s",
+                    SQL.identifier(f"live_message__{target}_index"),
+                )
+            )
+            # idempotency keys are unique per author within a room or a topic
             self.env.cr.execute(
                 SQL(
                     "CREATE UNIQUE INDEX IF NOT EXISTS %s ON live_message "
@@ -283,6 +307,144 @@ class LiveMessage(models.Model):
             )
             .sudo(False)
         )
+
+    # ------------------------------------------------------------------
+    # Inserting: posts and publishes write their messages with one INSERT
+    # (in the statement that numbers them), not through create()
+    # ------------------------------------------------------------------
+
+    def _live_is_new(self):
+        """Whether the message was written by this transaction (a post or a
+        publish that returned an earlier message is a replay)."""
+        self.ensure_one()
+        return self.id in self.env.cr.postcommit.data.get(POSTED_KEY, ())
+
+    @api.model
+    def _live_insert_columns(self, values):
+        """Split the values of a new message into ``(columns, x2many)``:
+        ``columns`` maps each column to write to its SQL parameter (the values
+        given, and the fields' defaults for the others), ``x2many`` the
+        many2many commands, written once the message exists."""
+        columns, x2many = {}, {}
+        for name, value in values.items():
+            field = self._fields[name]
+            if field.type in ("one2many", "many2many"):
+                if value:
+                    x2many[name] = value
+            elif field.store and field.column_type and name not in INSERT_MAGIC:
+                columns[name] = value
+            else:
+                raise ValueError(f"live.message.{name} is not written on insert")
+        for name, field in self._fields.items():
+            if (
+                name not in columns
+                and name not in INSERT_MAGIC
+                and field.store
+                and field.column_type
+                and field.default is not None
+            ):
+                columns[name] = field.default(self)
+        return columns, x2many
+
+    @api.model
+    def _live_insert_sql(self, columns_list, source, seq, id_=None):
+        """The INSERT of the messages ``columns_list`` (from
+        ``_live_insert_columns``; a column missing from one is NULL), each row selected
+        ``FROM source`` (an SQL clause) with ``seq`` (an SQL expression over
+        ``source``, given the row's index ``v.idx`` from 0) as its number; it
+        returns their ids, dates and numbers. ``id_``: an SQL expression of
+        the id (default: the next of the table's sequence). The log columns
+        are the transaction's user and time."""
+        names = list(dict.fromkeys(name for cols in columns_list for name in cols))
+        rows = SQL(", ").join(
+            SQL(
+                "(%s)",
+                SQL(", ").join(
+                    [
+                        SQL("%s", index),
+                        *(
+                            SQL(
+                                "%s",
+                                self._fields[name].convert_to_column_insert(
+                                    columns.get(name), self
+                                ),
+                            )
+                            for name in names
+                        ),
+                    ]
+                ),
+            )
+            for index, columns in enumerate(columns_list)
+        )
+        # the transaction's time, as create() writes it
+        now = self.env.cr.now()
+        return SQL(
+            """
+            INSERT INTO live_message (id, %(columns)s, seq, create_uid,
+                                      create_date, write_uid, write_date)
+            SELECT %(id)s, %(values)s, %(seq)s, %(uid)s, %(now)s, %(uid)s,
+                   %(now)s
+              FROM (VALUES %(rows)s) AS v(idx, %(aliases)s), %(source)s
+             ORDER BY v.idx
+            RETURNING id, create_date, seq
+            """,
+            columns=SQL(", ").join(SQL.identifier(name) for name in names),
+            values=SQL(", ").join(
+                SQL(
+                    "v.%s::%s",
+                    SQL.identifier(name),
+                    SQL(self._fields[name].column_type[1]),
+                )
+                for name in names
+            ),
+            id=id_ or SQL("nextval('live_message_id_seq')"),
+            seq=seq,
+            uid=self.env.uid,
+            now=now,
+            rows=rows,
+            aliases=SQL(", ").join(SQL.identifier(name) for name in names),
+            source=source,
+        )
+
+    @api.model
+    def _live_inserted(self, rows, columns_list, x2many_list):
+        """The messages just inserted (``rows``: what ``_live_insert_sql``
+        returned; ``columns_list`` in the order of their numbers), as
+        ``create()`` leaves them: in the cache
+        with what was written (so that formatting them reads nothing), their
+        dependents told, their many2many written."""
+        rows = sorted(rows, key=lambda row: row[2])
+        messages = self.browse([row[0] for row in rows])
+        cache = self.env.cache
+        computed = []
+        for message, row, columns in zip(messages, rows, columns_list, strict=True):
+            written = dict(
+                columns,
+                create_uid=self.env.uid,
+                write_uid=self.env.uid,
+                create_date=row[1],
+                write_date=row[1],
+                seq=row[2],
+            )
+            for name, field in self._fields.items():
+                if field.type in ("one2many", "many2many"):
+                    cache.set(message, field, ())
+                elif field.store and field.column_type and name != "id":
+                    if field.compute and name not in written:
+                        computed.append(field)
+                        continue
+                    cache.set(
+                        message,
+                        field,
+                        field.convert_to_cache(written.get(name), message),
+                    )
+        for field in set(computed):
+            self.env.add_to_compute(field, messages)
+        messages.modified(self._fields, create=True)
+        for message, x2many in zip(messages, x2many_list, strict=True):
+            if x2many:
+                message.write(x2many)
+        return messages
 
     @api.model
     def _fetch_page(self, domain, before=None, after=None, limit=None):

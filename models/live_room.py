@@ -1,3 +1,5 @@
+from contextlib import nullcontext
+
 from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
@@ -6,7 +8,7 @@ from odoo.tools import SQL
 
 from ..bus import control
 from ..utils.values import rpc_value
-from .live_message import InputError, check_text_fields, request_hash
+from .live_message import POSTED_KEY, InputError, check_text_fields, request_hash
 
 ROOM_TYPES = [
     ("group", "Group"),
@@ -500,32 +502,24 @@ class LiveRoom(models.Model):
     # ------------------------------------------------------------------
 
     def _check_can_post(self):
+        """The current user may post in the room: they may read it (record
+        rules), are a member, and it is not archived. One query when they may
+        (the error path looks closer, to raise what it always raised)."""
         self.ensure_one()
-        if not self.active:
-            raise UserError(_("This room is archived: nobody can post in it."))
         if self.env.su:
+            if not self.active:
+                raise UserError(_("This room is archived: nobody can post in it."))
             return
-        self.check_access("read")
-        if not self.is_member:
-            raise AccessError(_("You are not a member of this room."))
-
-    def _allocate_seq(self):
-        """Take the next sequence number of the room.
-
-        The UPDATE locks the room's row until the transaction ends: posts to one
-        room are serialised, so sequences have no gaps (a rollback gives the number
-        back) and bus notifications of a room leave in sequence order."""
-        self.ensure_one()
-        self.env.cr.execute(
-            SQL(
-                "UPDATE live_room SET last_seq = last_seq + 1 WHERE id = %s "
-                "RETURNING last_seq",
-                self.id,
-            )
+        room = self.with_context(active_test=False).search_fetch(
+            [("id", "=", self.id), ("is_member", "=", True)], ["active"]
         )
-        seq = self.env.cr.fetchone()[0]
-        self.invalidate_recordset(["last_seq"])
-        return seq
+        if not room:
+            self.check_access("read")
+            if not self.active:
+                raise UserError(_("This room is archived: nobody can post in it."))
+            raise AccessError(_("You are not a member of this room."))
+        if not room.active:
+            raise UserError(_("This room is archived: nobody can post in it."))
 
     def live_post_message(
         self, body, client_id=False, payload=None, mention_ids=None, attachment_ids=None
@@ -578,7 +572,8 @@ class LiveRoom(models.Model):
             if existing:
                 return Message._check_replay(existing, fingerprint)
         try:
-            with self.env.cr.savepoint():
+            # only a client id can collide (with a concurrent retry)
+            with self.env.cr.savepoint() if client_id else nullcontext():
                 message = self._create_message(
                     {
                         "kind": kind,
@@ -603,21 +598,73 @@ class LiveRoom(models.Model):
         return message
 
     def _create_message(self, values):
+        """Write the message ``values`` as the room's next one, in one
+        statement: the room's row takes the next number (its lock serialises
+        the posts of a room: numbers have no gaps, and a rollback gives the
+        number back) and points at the message, the author's read cursor
+        follows their own message, and the message is inserted. Then push it
+        to the room on commit."""
         self.ensure_one()
         room = self.sudo()
-        seq = room._allocate_seq()
         # sudo: live.message - posting rights were checked by _check_can_post
-        message = room.env["live.message"].create(
-            dict(values, room_id=room.id, seq=seq)
+        Message = room.env["live.message"]
+        columns, x2many = Message._live_insert_columns(dict(values, room_id=room.id))
+        author_id = values.get("author_id") if values.get("kind") != "system" else None
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH room AS (
+                    UPDATE live_room
+                       SET last_seq = last_seq + 1,
+                           -- the id is taken with the row's lock (PostgreSQL
+                           -- evaluates it again after waiting for a concurrent
+                           -- post): a room's ids follow its numbers
+                           last_message_id = nextval('live_message_id_seq'),
+                           last_message_date = %(now)s,
+                           write_uid = %(uid)s,
+                           write_date = %(now)s
+                     WHERE id = %(room_id)s
+                 RETURNING last_seq, last_message_id
+                ),
+                author AS (
+                    -- writing is reading: the author's cursor follows
+                    UPDATE live_room_member member
+                       SET last_seen_seq = room.last_seq,
+                           write_uid = %(uid)s,
+                           write_date = %(now)s
+                      FROM room
+                     WHERE member.room_id = %(room_id)s
+                       AND member.user_id = %(author_id)s
+                       AND member.last_seen_seq < room.last_seq
+                )
+                %(insert)s
+                """,
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                room_id=room.id,
+                author_id=author_id or None,
+                insert=Message._live_insert_sql(
+                    [columns],
+                    SQL("room"),
+                    SQL("room.last_seq"),
+                    SQL("room.last_message_id"),
+                ),
+            )
         )
-        room.write(
-            {"last_message_id": message.id, "last_message_date": message.create_date}
+        rows = self.env.cr.fetchall()
+        room.invalidate_recordset(
+            ["last_seq", "last_message_id", "last_message_date", "message_ids"]
+            + ["write_uid", "write_date"]
         )
-        if values.get("author_id") and values.get("kind") != "system":
-            # writing is reading: the author's cursor follows their own message
-            room.member_ids.filtered(
-                lambda m: m.user_id.id == values["author_id"]
-            )._set_last_seen_seq(seq, notify=False)
+        room.modified(["last_seq", "last_message_id", "last_message_date"])
+        if author_id:
+            # the author's own cursor, moved above
+            room.env["live.room.member"].invalidate_model(
+                ["last_seen_seq", "last_seen_message_id", "write_uid", "write_date"]
+            )
+        message = Message._live_inserted(rows, [columns], [x2many])
+        self.env.cr.postcommit.data.setdefault(POSTED_KEY, set()).add(message.id)
         room._bus_send("live_messaging/message", message._format()[0])
         return message
 

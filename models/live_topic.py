@@ -1,4 +1,5 @@
 import re
+from contextlib import nullcontext
 
 from psycopg2 import IntegrityError
 
@@ -10,7 +11,7 @@ from ..bus import control
 from ..utils.schema import DEFAULT_TIME_LIMIT, SchemaError, compile_schema
 from ..utils.schema import validate_payload as validate_schema
 from ..utils.values import rpc_value
-from .live_message import InputError, check_text_fields, request_hash
+from .live_message import POSTED_KEY, InputError, check_text_fields, request_hash
 
 TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 TOPIC_NAME_MAX = 128
@@ -349,7 +350,8 @@ class LiveTopic(models.Model):
             "author_app": self.env.context.get("live_api_key_name") or False,
         }
         try:
-            with self.env.cr.savepoint():
+            # only a client id can collide (with a concurrent retry)
+            with self.env.cr.savepoint() if client_id else nullcontext():
                 return self._store_events([values])
         except IntegrityError:
             # the same client_id raced us from another request: return theirs
@@ -363,33 +365,54 @@ class LiveTopic(models.Model):
     def _store_events(self, values_list):
         """Store events (already checked) with consecutive sequence numbers, and
         push them on commit: to the topic's channel, or for record topics to each
-        subscriber who can read the records. Returns the events."""
+        subscriber who can read the records. Returns the events.
+
+        One statement numbers and inserts them: the topic's row takes the
+        numbers (its lock serialises the publishes of a topic: no gaps, and a
+        rollback gives the numbers back)."""
         self.ensure_one()
         topic = self.sudo()
-        self.env.cr.execute(
-            SQL(
-                "UPDATE live_topic SET last_seq = last_seq + %s WHERE id = %s "
-                "RETURNING last_seq",
-                len(values_list),
-                topic.id,
-            )
-        )
-        last = self.env.cr.fetchone()[0]
-        topic.invalidate_recordset(["last_seq"])
-        first = last - len(values_list) + 1
         # sudo: live.message - publishing rights were checked by the caller
-        events = topic.env["live.message"].create(
-            [
+        Message = topic.env["live.message"]
+        parts = [
+            Message._live_insert_columns(
                 dict(
                     values,
                     kind="event",
                     topic_id=topic.id,
-                    seq=first + index,
                     res_model=topic.res_model or False,
                 )
-                for index, values in enumerate(values_list)
-            ]
+            )
+            for values in values_list
+        ]
+        columns_list = [columns for columns, _x2many in parts]
+        count = len(values_list)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH topic AS (
+                    UPDATE live_topic SET last_seq = last_seq + %(count)s
+                     WHERE id = %(topic_id)s
+                 RETURNING last_seq
+                )
+                %(insert)s
+                """,
+                count=count,
+                topic_id=topic.id,
+                insert=Message._live_insert_sql(
+                    columns_list,
+                    SQL("topic"),
+                    SQL("topic.last_seq - %s + 1 + v.idx", count),
+                ),
+            )
         )
+        rows = self.env.cr.fetchall()
+        topic.invalidate_recordset(["last_seq"])
+        events = Message._live_inserted(
+            rows, columns_list, [x2many for _columns, x2many in parts]
+        )
+        self.env.cr.postcommit.data.setdefault(POSTED_KEY, set()).update(events.ids)
         topic._push_events(events)
         return events.sudo(False)
 

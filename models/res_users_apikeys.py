@@ -1,20 +1,16 @@
 import hashlib
-import threading
-from collections import OrderedDict
+from datetime import datetime
 
-from odoo import api, models
+from odoo import api, models, tools
 from odoo.tools import SQL
 
 from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
 
 from ..bus import control
 
-# sha256(key) -> (key id, stored pbkdf2 hash), per database. pbkdf2 costs a few
-# milliseconds per check, too much for every API request and websocket
-# message; the cache only spares the hash: each use still reads the key's row.
-_VERIFIED_KEYS = OrderedDict()
-_VERIFIED_KEYS_MAX = 4096
-_VERIFIED_KEYS_LOCK = threading.Lock()
+
+class _KeyRefused(Exception):
+    """Raised inside the cached check so that a refusal is never cached."""
 
 
 class ResUsersApikeys(models.Model):
@@ -25,7 +21,7 @@ class ResUsersApikeys(models.Model):
         # of an active user
         return SQL(
             """
-            SELECT k.id, k.user_id, k.name, k.key
+            SELECT k.id, k.user_id, k.name, k.key, k.scope, k.expiration_date
               FROM res_users_apikeys k
               JOIN res_users u ON u.id = k.user_id
              WHERE u.active
@@ -42,37 +38,41 @@ class ResUsersApikeys(models.Model):
         """Identify an API key sent by an external app.
 
         Returns ``{"id", "user_id", "name"}`` for a valid key (scope NULL or
-        ``rpc``, not expired, of an active user), ``None`` otherwise. A key
-        seen before is not hashed again, but its row is read every time, so a
-        removed or expired key, or a deactivated user, is refused at once."""
+        ``rpc``, not expired, of an active user), ``None`` otherwise.
+
+        A successful check is cached per process (``_live_api_key_info``):
+        pbkdf2 costs milliseconds, too much for every API request. The
+        expiration date is checked at each use; everything else that revokes
+        a key clears Odoo's ``default`` ormcache, which every other process
+        clears too at its next request (registry signalling): removing a key
+        (``unlink`` below), archiving, deleting or changing the groups or the
+        password of a user (``res.users.write``/``unlink`` in Odoo)."""
         if not isinstance(key, str) or len(key) <= INDEX_SIZE or len(key) > 512:
             return None
+        # the cache is keyed by a digest, never by the key itself
         digest = hashlib.sha256(key.encode()).hexdigest()
-        cache_key = (self.env.cr.dbname, digest)
-        with _VERIFIED_KEYS_LOCK:
-            cached = _VERIFIED_KEYS.get(cache_key)
-        if cached:
-            key_id, stored = cached
-            self.env.cr.execute(self._live_valid_key_sql(SQL("k.id = %s", key_id)))
-            row = self.env.cr.fetchone()
-            if row and row[3] == stored:
-                with _VERIFIED_KEYS_LOCK:
-                    _VERIFIED_KEYS.move_to_end(cache_key)
-                return {"id": row[0], "user_id": row[1], "name": row[2]}
-            with _VERIFIED_KEYS_LOCK:
-                _VERIFIED_KEYS.pop(cache_key, None)
+        try:
+            key_id, user_id, name, _scope, expiration = self._live_api_key_info(
+                digest, key
+            )
+        except _KeyRefused:
             return None
+        if expiration and expiration < datetime.utcnow():
+            return None
+        return {"id": key_id, "user_id": user_id, "name": name}
+
+    @tools.ormcache("digest")
+    def _live_api_key_info(self, digest, key):
+        """``(key id, user id, name, scope, expiration date)`` of the valid
+        key ``key`` (whose sha256 is ``digest``, the cache's key); raises
+        ``_KeyRefused`` otherwise, so that refusals are never cached."""
         self.env.cr.execute(
             self._live_valid_key_sql(SQL("k.index = %s", key[:INDEX_SIZE]))
         )
-        for key_id, user_id, name, stored in self.env.cr.fetchall():
+        for key_id, user_id, name, stored, scope, expiration in self.env.cr.fetchall():
             if KEY_CRYPT_CONTEXT.verify(key, stored):
-                with _VERIFIED_KEYS_LOCK:
-                    _VERIFIED_KEYS[cache_key] = (key_id, stored)
-                    while len(_VERIFIED_KEYS) > _VERIFIED_KEYS_MAX:
-                        _VERIFIED_KEYS.popitem(last=False)
-                return {"id": key_id, "user_id": user_id, "name": name}
-        return None
+                return key_id, user_id, name, scope, expiration
+        raise _KeyRefused()
 
     @api.model
     def _live_key_is_valid(self, key_id, user_id):
@@ -113,4 +113,9 @@ class ResUsersApikeys(models.Model):
         # the sockets opened with these keys close at once, in every process
         # sudo: res.users.apikeys - whose keys they are, to check their sockets
         control.notify(self.env, validity=self.sudo().user_id.ids)
-        return super().unlink()
+        res = super().unlink()
+        # the checks cached by _live_api_key_info, in every process: only
+        # Odoo's "default" cache is signalled across processes (a removal is
+        # rare; Odoo clears the same cache when a user's rights change)
+        self.env.registry.clear_cache()
+        return res

@@ -39,3 +39,4 @@ from . import test_bus_router
 from . import test_bus_dispatcher
 from . import test_api_batch
 from . import test_server_backlog
+from . import test_bus_notify

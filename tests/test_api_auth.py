@@ -1,4 +1,5 @@
 import datetime
+import time
 
 from odoo.tests import tagged
 
@@ -51,12 +52,14 @@ class TestApiAuth(LiveApiCase):
         Keys.with_user(self.user_bob).search([("name", "=", "to revoke")])._remove()
         self.assert_api_error(self.api("GET", "/me", key), 401, "unauthorized")
 
-        key = self.api_key(self.user_bob, "to expire")
+        # a key expires while in use: its cached check holds the date
+        soon = datetime.datetime.utcnow() + datetime.timedelta(seconds=1)
+        key = self.api_key(self.user_bob, "to expire", soon)
         self.assertEqual(self.api("GET", "/me", key).status_code, 200)
-        self.env.cr.execute(
-            "UPDATE res_users_apikeys SET expiration_date = %s WHERE name = %s",
-            [datetime.datetime.now() - datetime.timedelta(minutes=1), "to expire"],
-        )
+        time.sleep(max(0, (soon - datetime.datetime.utcnow()).total_seconds()) + 0.1)
+        self.assert_api_error(self.api("GET", "/me", key), 401)
+        past = datetime.datetime.utcnow() - datetime.timedelta(minutes=1)
+        key = self.api_key(self.user_bob, "expired", past)
         self.assert_api_error(self.api("GET", "/me", key), 401)
 
         key = self.api_key(self.user_carol, "user leaves")
@@ -70,6 +73,52 @@ class TestApiAuth(LiveApiCase):
             Keys.with_user(self.user_bob).sudo()._generate("totp_device", "x", None)
         )
         self.assert_api_error(self.api("GET", "/me", scoped), 401)
+
+    def test_key_check_is_cached_until_revoked(self):
+        """A valid key is checked once per process (no query, no pbkdf2 at
+        the next use); a refusal is never cached; what revokes a key or
+        changes its user clears the cache."""
+        Keys = self.env["res.users.apikeys"]
+        cr = self.env.cr
+
+        def check(key):
+            before = cr.sql_log_count
+            info = Keys._live_check_api_key(key)
+            return info, cr.sql_log_count - before
+
+        key = self.api_key(self.user_bob, "cached")
+        info, queries = check(key)
+        self.assertEqual(info["user_id"], self.user_bob.id)
+        self.assertEqual(info["name"], "cached")
+        self.assertGreater(queries, 0)
+        self.assertEqual(check(key), (info, 0))
+        # a wrong key of the same index is looked up at every try
+        wrong = key[:8] + ("0" if key[8] != "0" else "1") + key[9:]
+        for _attempt in range(2):
+            refused, queries = check(wrong)
+            self.assertIsNone(refused)
+            self.assertGreater(queries, 0)
+        self.assertEqual(check(key), (info, 0))
+        # the user's password or groups change: checked again, still valid
+        for change in (
+            {"password": "another password 123"},
+            {"groups_id": [(4, self.env.ref("base.group_no_one").id)]},
+        ):
+            with self.subTest(change=list(change)):
+                self.user_bob.write(change)
+                again, queries = check(key)
+                self.assertEqual(again, info)
+                self.assertGreater(queries, 0)
+                self.assertEqual(check(key), (info, 0))
+        # removed: refused at once
+        Keys.with_user(self.user_bob).search([("name", "=", "cached")])._remove()
+        self.assertIsNone(check(key)[0])
+        # the user is archived: refused at once
+        key = self.api_key(self.user_carol, "carol cached")
+        self.assertTrue(check(key)[0])
+        self.assertEqual(check(key)[1], 0)
+        self.user_carol.active = False
+        self.assertIsNone(check(key)[0])
 
     def test_browser_session_accepted_and_csrf_safe(self):
         session = self.session_of(self.user_alice)

@@ -25,6 +25,41 @@ class TestLiveMessage(LiveCase):
             self.post(self.user_alice, "")
         self.assertEqual(self.post(self.user_bob, "next").seq, 6)
 
+    def test_post_answers_what_is_stored(self):
+        """A post writes with SQL and answers from the cache: the answer (and
+        what the room and the author's cursor say) is what the database
+        holds."""
+        member = self.room.member_ids.filtered(lambda m: m.user_id == self.user_alice)
+        for kwargs in (
+            {},
+            {"payload": {"a": [1, None, "x"]}, "client_id": "c-1"},
+            {"mention_ids": [self.user_bob.id], "author_app": "App"},
+        ):
+            with self.subTest(**kwargs):
+                message = self.post(self.user_alice, "stored?", **kwargs)
+                self.assertTrue(message._live_is_new())
+                answer = message._format()
+                state = (
+                    self.room.last_seq,
+                    self.room.last_message_id,
+                    member.last_seen_seq,
+                )
+                self.env.invalidate_all()
+                self.assertEqual(message._format(), answer)
+                self.assertEqual(
+                    (
+                        self.room.last_seq,
+                        self.room.last_message_id,
+                        member.last_seen_seq,
+                    ),
+                    state,
+                )
+                self.assertEqual(state, (message.seq, message, message.seq))
+        replay = self.post(
+            self.user_alice, "stored?", payload={"a": [1, None, "x"]}, client_id="c-1"
+        )
+        self.assertEqual(replay.seq, 2)
+
     def test_message_fields(self):
         message = self.post(self.user_alice, "Hello Bob")
         (data,) = message._format()

@@ -174,6 +174,22 @@ class TestLiveTopic(LiveCase):
         self.assertEqual(history[-1]["id"], events.id)
         self.assertFalse(topic.with_user(self.user_bob).live_fetch_events()["messages"])
 
+    def test_batch_is_numbered_in_order_and_answers_what_is_stored(self):
+        topic = self.topic.sudo()
+        before = topic.last_seq
+        events = topic._store_events(
+            [{"payload": {"i": i}} for i in range(3)]
+            + [{"payload": {"i": 3}, "body": "with a body", "client_id": "b-3"}]
+        )
+        self.assertEqual(events.mapped("seq"), [before + n for n in (1, 2, 3, 4)])
+        self.assertEqual(events.ids, sorted(events.ids))
+        self.assertTrue(all(event._live_is_new() for event in events))
+        answer = events._format()
+        self.assertEqual([e["payload"] for e in answer], [{"i": i} for i in range(4)])
+        self.env.invalidate_all()
+        self.assertEqual(events._format(), answer)
+        self.assertEqual(topic.last_seq, before + 4)
+
     def test_subscription_visibility(self):
         self.topic.with_user(self.user_carol).live_subscribe()
         self.topic.with_user(self.user_bob).live_subscribe()

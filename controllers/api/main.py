@@ -13,7 +13,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
 from odoo import _, http
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, MissingError, ValidationError
 from odoo.http import request
 
 from odoo.addons.bus.websocket import Websocket
@@ -46,6 +46,9 @@ from .openapi import (
 ROUTES = operations_by_path()
 VISITOR_TOKEN_HEADER = "X-Live-Visitor-Token"
 INTEGER_RE = re.compile(r"^[+-]?\d{1,20}$")
+# posts and publishes: concurrent ones on one room or topic wait for each
+# other instead of failing (serialization errors, whole requests run again)
+READ_COMMITTED_PATHS = {"/rooms/{room_id}/messages", "/topics/{name}/publish"}
 # the API's own paths, to answer 405 (with Allow) rather than 404
 _API_MAP = Map(
     [
@@ -58,7 +61,9 @@ _API_MAP = Map(
 
 def api_route(path):
     """Declare the Odoo route of an API path, with the methods the table
-    gives it (one route per path, so that CORS preflights list them all)."""
+    gives it (one route per path, so that CORS preflights list them all).
+    The paths of ``READ_COMMITTED_PATHS`` run in READ COMMITTED
+    (``ir.http._authenticate``)."""
     return http.route(
         odoo_route(path),
         type="http",
@@ -67,6 +72,7 @@ def api_route(path):
         csrf=False,
         cors="*",
         websocket=path == "/websocket",
+        live_read_committed=path in READ_COMMITTED_PATHS,
     )
 
 
@@ -472,24 +478,27 @@ class LiveApiController(http.Controller):
         )
 
     def _op_post_message(self, call):
-        room = self._room(call)
+        room_id = call.path["room_id"]
+        if not 0 < room_id <= ID_MAX:
+            raise ApiError(404, _("Room %s does not exist.", room_id))
+        # the room is not looked up first: posting checks the caller's rights
+        # before anything else, in one query (record rules, membership,
+        # archived); only a refusal looks closer, to tell 404 from 403
+        room = request.env["live.room"].browse(room_id)
         body = call.body
-        client_id = body.get("client_id") or False
-        replay = bool(
-            client_id
-            and request.env["live.message"]._find_by_client_id(
-                "room_id", room, request.env.user, client_id
+        try:
+            message = room._post_message(
+                body["body"],
+                client_id=body.get("client_id") or False,
+                payload=body.get("payload"),
+                author_app=call.caller.key_name or False,
+                mention_ids=body.get("mentions"),
+                attachment_ids=body.get("attachment_ids"),
             )
-        )
-        message = room._post_message(
-            body["body"],
-            client_id=client_id,
-            payload=body.get("payload"),
-            author_app=call.caller.key_name or False,
-            mention_ids=body.get("mentions"),
-            attachment_ids=body.get("attachment_ids"),
-        )
-        return (200 if replay else 201), message._format()[0]
+        except (AccessError, MissingError):
+            self._room(call)
+            raise
+        return (201 if message._live_is_new() else 200), message._format()[0]
 
     def _op_mark_read(self, call):
         room = self._room(call)
@@ -518,14 +527,10 @@ class LiveApiController(http.Controller):
                 ),
             )
         topic = self._topic(call, for_publish=True)
-        replay = bool(
-            key
-            and request.env["live.message"]._find_by_client_id(
-                "topic_id", topic, request.env.user, key
-            )
-        )
-        event = topic.live_publish(call.body, client_id=key or False)
-        return (200 if replay else 201), event
+        # sudo: live.message - rights were checked by _publish; a replayed event
+        # is not readable through the ORM by its author
+        event = topic._publish(call.body, client_id=key or False).sudo()
+        return (201 if event._live_is_new() else 200), event._format()[0]
 
     def _op_list_events(self, call):
         topic = self._topic(call)
