@@ -1,7 +1,7 @@
 {
     "name": "Live Messaging",
     "summary": "Real-time rooms, topics, live screens and an API, on Odoo's own bus",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Productivity/Discuss",
     "license": "LGPL-3",
     "author": "Live Messaging contributors",

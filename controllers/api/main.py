@@ -48,7 +48,11 @@ VISITOR_TOKEN_HEADER = "X-Live-Visitor-Token"
 INTEGER_RE = re.compile(r"^[+-]?\d{1,20}$")
 # posts and publishes: concurrent ones on one room or topic wait for each
 # other instead of failing (serialization errors, whole requests run again)
-READ_COMMITTED_PATHS = {"/rooms/{room_id}/messages", "/topics/{name}/publish"}
+READ_COMMITTED_PATHS = {
+    "/rooms/{room_id}/messages",
+    "/topics/{name}/publish",
+    "/batch",
+}
 # the API's own paths, to answer 405 (with Allow) rather than 404
 _API_MAP = Map(
     [
