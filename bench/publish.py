@@ -365,15 +365,7 @@ class Publishing:
                             errors[f"item {result.get('status')}"] += 1
 
         try:
-            threads = [
-                threading.Thread(target=publish, args=(i,)) for i in range(publishers)
-            ]
-            started = time.monotonic()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            posted = time.monotonic() - started
+            posted = stats.run_threads(publish, publishers)
             drain = self.rt.wait_delivered(holders, len(sent), timeout=60, period=0.05)
             elapsed = posted + drain
         finally:
@@ -422,18 +414,10 @@ class Publishing:
                         errors.setdefault(str(status), str(detail)[:300])
 
         try:
-            threads = [
-                threading.Thread(target=publish, args=(i,)) for i in range(publishers)
-            ]
             proxy = self.target if isinstance(self.target, Proxy) else None
             cpu_before = cpu_snapshot(self.bench, proxy)
             stop_at = time.monotonic() + seconds
-            started = time.monotonic()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            elapsed = time.monotonic() - started
+            elapsed = stats.run_threads(publish, publishers)
             cpu_after = cpu_snapshot(self.bench, proxy)
             drain = self.rt.wait_delivered(holders, len(accepted), timeout=60)
         finally:
@@ -493,14 +477,8 @@ class Publishing:
                         failed[str(ok)] += 1
 
         proxy = self.target if isinstance(self.target, Proxy) else None
-        threads = [threading.Thread(target=get) for _i in range(publishers)]
         cpu_before = cpu_snapshot(self.bench, proxy)
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
+        elapsed = stats.run_threads(lambda _i: get(), publishers)
         cpu_after = cpu_snapshot(self.bench, proxy)
         return {
             "clients": publishers,

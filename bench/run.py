@@ -717,16 +717,7 @@ class Bench:
                         else:
                             refused[status] += 1
 
-            threads = [
-                threading.Thread(target=publish, args=(i + 1,))
-                for i in range(publishers)
-            ]
-            started = time.monotonic()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            elapsed = time.monotonic() - started
+            elapsed = stats.run_threads(publish, publishers, first=1)
             drain = wait_delivered(holders, len(accepted), timeout=30)
         finally:
             received, closed = holders.stop()

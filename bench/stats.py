@@ -1,6 +1,9 @@
-"""Pure helpers of the benchmark: percentiles and summaries (no Odoo, no I/O)."""
+"""Helpers of the benchmark: percentiles, summaries, clients run in threads
+(no Odoo, no I/O)."""
 
 import math
+import threading
+import time
 
 
 def percentile(values, pct):
@@ -78,3 +81,15 @@ def profile_top(collapsed, limit=30):
             totals[frame] = totals.get(frame, 0) + int(count)
     ranked = sorted(totals.items(), key=lambda item: -item[1])[:limit]
     return [(round(100.0 * n / busy, 1), frame) for frame, n in ranked if busy]
+
+
+def run_threads(target, count, first=0):
+    """Run ``target(i)`` for ``i`` from ``first``, ``count`` of them at once, in
+    threads; the seconds until the last one ended."""
+    threads = [threading.Thread(target=target, args=(first + i,)) for i in range(count)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started

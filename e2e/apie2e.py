@@ -21,6 +21,19 @@ if str(CLIENT_DIR) not in sys.path:
     sys.path.insert(0, str(CLIENT_DIR))
 
 
+def new_user(server, admin, prefix, name, **values):
+    """A fresh internal user created through RPC, logged in with password =
+    login (``<prefix>_<name>_<ns>``): its id and login."""
+    login = f"{prefix}_{name}_{time.time_ns()}"
+    uid = server.call(
+        admin,
+        "res.users",
+        "create",
+        {"name": f"E2E {name.title()}", "login": login, "password": login, **values},
+    )
+    return uid, login
+
+
 def make_api_key(server, login, password=None, name=None):
     """A new API key of ``login``, created as the user does it in the UI."""
     http = server.session(login, password)

@@ -10,15 +10,13 @@ port.
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
-from livee2e import Server
+from livee2e import Server, free_port, stop, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,12 +38,6 @@ def pytest_addoption(parser):
     )
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server(request):
     cmd = request.config.getoption("--server-cmd")
@@ -55,7 +47,7 @@ def server(request):
         pytest.fail(
             "run through tools/test (needs --server-cmd/--server-config/--server-db)"
         )
-    port = _free_port()
+    port = free_port()
     log = request.config.getoption("--server-log") or "/dev/null"
     args = shlex.split(cmd) + [
         "-c",
@@ -71,26 +63,10 @@ def server(request):
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"Odoo exited with {proc.returncode}; see {log}")
-            try:
-                if requests.get(f"{url}/web/health", timeout=2).ok:
-                    break
-            except (requests.ConnectionError, requests.Timeout):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"Odoo did not answer on {url} within 120 s; see {log}")
-            time.sleep(0.5)
+        wait_http(f"{url}/web/health", proc, None if log == "/dev/null" else log)
         yield Server(url, db, pid=proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import threading
 import time
 
 import requests
-from apie2e import db_connect, make_api_key
+from apie2e import db_connect, make_api_key, new_user
 
 THREADS = 4
 BATCHES = 5
@@ -16,14 +16,7 @@ PER_ROOM = 2
 
 def _user_key(server, admin, name):
     # a user of its own: other tests count what the shared e2e users receive
-    login = f"e2e_batch_{name}_{time.time_ns()}"
-    server.call(
-        admin,
-        "res.users",
-        "create",
-        {"name": f"E2E Batch {name}", "login": login, "password": login},
-    )
-    return make_api_key(server, login).key
+    return make_api_key(server, new_user(server, admin, "e2e_batch", name)[1]).key
 
 
 def _rooms(base, headers, count):

@@ -8,11 +8,10 @@ stream can be read only once). Every post is accepted, none twice, the numbers
 have no gaps."""
 
 import threading
-import time
 from pathlib import Path
 
 import requests
-from apie2e import make_api_key
+from apie2e import make_api_key, new_user
 
 PUBLISHERS = 8
 POSTS = 5
@@ -27,13 +26,7 @@ def _serialization_failures(log):
 def test_concurrent_posts_to_one_room(server, admin, pytestconfig):
     # a user of its own: the bus replays recent notifications to new sockets,
     # and other tests count what the shared e2e users receive
-    login = f"e2e_concurrency_{time.time_ns()}"
-    server.call(
-        admin,
-        "res.users",
-        "create",
-        {"name": "E2E Concurrency", "login": login, "password": login},
-    )
+    _uid, login = new_user(server, admin, "e2e", "concurrency")
     key = make_api_key(server, login).key
     headers = {"Authorization": f"Bearer {key}"}
     base = f"{server.url}/live/api/v1"

@@ -5,7 +5,6 @@ pattern that blocks nobody, and the body contract and idempotency keys through
 the Python client."""
 
 import shlex
-import socket
 import subprocess
 import threading
 import time
@@ -13,17 +12,11 @@ from collections import Counter
 
 import pytest
 import requests
-from apie2e import db_connect, make_api_key, remove_api_key
+from apie2e import db_connect, make_api_key, new_user, remove_api_key
 from live_messaging_client import ApiError, Client, unescape_body
-from livee2e import Server
+from livee2e import Server, free_port, stop, wait_http
 
 API = "/live/api/v1"
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +25,7 @@ def prefork(request, server):
     worker processes (and the gevent one), on ports of its own."""
     config = request.config
     log = config.getoption("--server-log")
-    port = _free_port()
+    port = free_port()
     args = shlex.split(config.getoption("--server-cmd")) + [
         "-c",
         config.getoption("--server-config"),
@@ -40,7 +33,7 @@ def prefork(request, server):
         config.getoption("--server-db"),
         "--http-interface=127.0.0.1",
         f"--http-port={port}",
-        f"--gevent-port={_free_port()}",
+        f"--gevent-port={free_port()}",
         "--workers=2",
         "--max-cron-threads=0",
         f"--logfile={log + '.prefork' if log else '/dev/null'}",
@@ -48,26 +41,10 @@ def prefork(request, server):
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the --workers 2 server exited with {proc.returncode}")
-            try:
-                if requests.get(f"{url}/web/health", timeout=2).ok:
-                    break
-            except (requests.ConnectionError, requests.Timeout):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the --workers 2 server did not answer within 120 s")
-            time.sleep(0.5)
+        wait_http(f"{url}/web/health", proc, log and log + ".prefork")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 @pytest.fixture
@@ -96,14 +73,7 @@ def database(request):
 
 
 def fresh_key(server, admin, name):
-    login = f"e2e_{name}_{time.time_ns()}"
-    server.call(
-        admin,
-        "res.users",
-        "create",
-        {"name": f"E2E {name}", "login": login, "password": login},
-    )
-    return make_api_key(server, login).key
+    return make_api_key(server, new_user(server, admin, "e2e", name)[1]).key
 
 
 def in_parallel(count, func):
@@ -158,13 +128,7 @@ def test_a_removed_key_is_refused_by_every_process(server, prefork, admin):
     it."""
     servers = {"threaded": server, "prefork": Server(prefork, server.db)}
     for remover in ("threaded", "prefork"):
-        login = f"e2e_revoke_{remover}_{time.time_ns()}"
-        server.call(
-            admin,
-            "res.users",
-            "create",
-            {"name": f"E2E revoke {remover}", "login": login, "password": login},
-        )
+        _uid, login = new_user(server, admin, "e2e_revoke", remover)
         http = make_api_key(servers[remover], login)
         headers = {"Authorization": f"Bearer {http.key}"}
 
