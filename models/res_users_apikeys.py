@@ -92,22 +92,9 @@ class ResUsersApikeys(models.Model):
         expiration date or None)}``."""
         if not key_ids:
             return {}
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT k.id, k.user_id, k.expiration_date
-                  FROM res_users_apikeys k
-                  JOIN res_users u ON u.id = k.user_id
-                 WHERE u.active
-                   AND (k.scope IS NULL OR k.scope = 'rpc')
-                   AND (k.expiration_date IS NULL
-                        OR k.expiration_date >= now() AT TIME ZONE 'utc')
-                   AND k.id IN %s
-                """,
-                tuple(key_ids),
-            )
-        )
-        return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
+        self.env.cr.execute(self._live_valid_key_sql(SQL("k.id IN %s", tuple(key_ids))))
+        # rows: id, user id, name, key hash, scope, expiration date
+        return {row[0]: (row[1], row[5]) for row in self.env.cr.fetchall()}
 
     def unlink(self):
         # the sockets opened with these keys close at once, in every process
