@@ -12,9 +12,13 @@ per transaction)."""
 
 from contextlib import contextmanager
 
+from psycopg2 import IntegrityError
+
 from odoo import _, api, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL
+
+from .live_message import InputError, request_hash
 
 PARAM_MAX_ITEMS = "live_messaging.batch_max_items"
 PARAM_MAX_BYTES = "live_messaging.batch_max_bytes"
@@ -58,6 +62,103 @@ def _restore(data, saved):
             data[key] = before
 
 
+class _PlainMessages:
+    """The chat messages of a batch that may be written together: new ones
+    (no client id already used), with no mention and no file, to a room the
+    caller may post in. They are checked as ``live.room._post_message``
+    checks them when taken, and wait to be written, per room, in order."""
+
+    def __init__(self, publish, items, rooms, author_app):
+        self.env = publish.env
+        self.items = items
+        self.rooms = rooms
+        self.author_app = author_app
+        self.can_post = {}
+        self.pending = {}
+        self.used = self._used_client_ids()
+
+    def _used_client_ids(self):
+        """``{(room id, client id)}`` already used by the caller, in one
+        query; the batch's own are added as they are taken."""
+        pairs = {
+            (item["room_id"], item["client_id"])
+            for item in self.items
+            if "topic" not in item
+            and item.get("client_id")
+            and isinstance(self.rooms.get(item["room_id"]), models.BaseModel)
+        }
+        if not pairs:
+            return set()
+        self.env["live.message"].flush_model(["room_id", "author_id", "client_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT room_id, client_id FROM live_message
+                 WHERE author_id = %s AND room_id IN %s AND client_id IN %s
+                """,
+                self.env.uid,
+                tuple({room_id for room_id, _client_id in pairs}),
+                tuple({client_id for _room_id, client_id in pairs}),
+            )
+        )
+        return set(self.env.cr.fetchall())
+
+    def _check_can_post(self, room):
+        if room.id not in self.can_post:
+            try:
+                room._check_can_post()
+                self.can_post[room.id] = None
+            except UserError as exc:
+                self.can_post[room.id] = exc
+        refusal = self.can_post[room.id]
+        if refusal is not None:
+            raise type(refusal)(*refusal.args)
+
+    def take(self, index, item):
+        """Whether ``item`` is a plain message, checked and now waiting;
+        raises its refusal (nothing was written) when its checks fail."""
+        if "topic" in item or item.get("mentions") or item.get("attachment_ids"):
+            return False
+        room = self.rooms[item["room_id"]]
+        client_id = item.get("client_id") or False
+        if not isinstance(room, models.BaseModel) or (
+            client_id and (room.id, client_id) in self.used
+        ):
+            return False
+        self._check_can_post(room)
+        Message = self.env["live.message"]
+        body = Message._prepare_body(item["body"])
+        if not body.strip():
+            raise InputError(_("A message cannot be empty."), "/body")
+        payload = item.get("payload")
+        if payload:
+            Message._check_payload(payload)
+        if client_id:
+            Message._check_client_id(client_id)
+            self.used.add((room.id, client_id))
+        user = self.env.user
+        self.pending.setdefault(room, []).append(
+            (
+                index,
+                {
+                    "kind": "chat",
+                    "body": body,
+                    "payload": payload or None,
+                    "client_id": client_id,
+                    "request_hash": client_id and request_hash(body, payload or None),
+                    "author_id": user.id,
+                    "author_name": user.name or False,
+                    "author_app": self.author_app or False,
+                },
+            )
+        )
+        return True
+
+    def pop(self):
+        pending, self.pending = self.pending, {}
+        return pending
+
+
 class LivePublish(models.AbstractModel):
     """Publishing many messages and events at once (``POST /batch``)."""
 
@@ -96,16 +197,28 @@ class LivePublish(models.AbstractModel):
             {item["topic"] for item in items if "topic" in item}
         )
         self._batch_lock(rooms, topics)
-        results = []
+        plain = _PlainMessages(self, items, rooms, author_app)
+        results = [None] * len(items)
         try:
             with self._batch_savepoint():
                 for index, item in enumerate(items):
+                    try:
+                        if plain.take(index, item):
+                            continue
+                    except UserError as exc:
+                        results[index] = {"refusal": exc}
+                        continue
+                    # a message of its own: the plain ones before it first
+                    self._batch_write_plain(plain, results, rooms, topics, author_app)
                     try:
                         with self._batch_savepoint():
                             result = self._batch_item(item, rooms, topics, author_app)
                     except UserError as exc:
                         result = {"refusal": exc}
-                    results.append(dict(result, index=index))
+                    results[index] = result
+                self._batch_write_plain(plain, results, rooms, topics, author_app)
+                for index, result in enumerate(results):
+                    result["index"] = index
                 if atomic and any("refusal" in result for result in results):
                     raise _RollBack
         except _RollBack:
@@ -113,6 +226,34 @@ class LivePublish(models.AbstractModel):
                 if "refusal" not in result:
                     result["written"] = False
         return results
+
+    @api.model
+    def _batch_write_plain(self, plain, results, rooms, topics, author_app):
+        """Write the plain messages waiting in ``plain`` (new, checked, with
+        no mention or file): one INSERT per room. Should one fail (a client id
+        a concurrent request just used), they are written one by one, as any
+        other item."""
+        pending = plain.pop()
+        if not pending:
+            return
+        try:
+            with self._batch_savepoint():
+                for room, entries in pending.items():
+                    _messages, formatted = room._create_messages(
+                        [values for _index, values in entries]
+                    )
+                    for (index, _values), data in zip(entries, formatted, strict=True):
+                        results[index] = {"status": 201, "message": data}
+        except IntegrityError:
+            for entries in pending.values():
+                for index, _values in entries:
+                    try:
+                        with self._batch_savepoint():
+                            results[index] = self._batch_item(
+                                plain.items[index], rooms, topics, author_app
+                            )
+                    except UserError as exc:
+                        results[index] = {"refusal": exc}
 
     # ------------------------------------------------------------------
     # Targets: looked up once, locked in a fixed order

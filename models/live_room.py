@@ -668,6 +668,94 @@ class LiveRoom(models.Model):
         room._bus_send("live_messaging/message", message._format()[0])
         return message
 
+    def _create_messages(self, values_list):
+        """Write the messages ``values_list`` (checked already) as the room's
+        next ones, in their order, as ``_create_message`` writes one, with one
+        INSERT for all (batches). The caller holds the room's row lock already
+        (``live.publish._batch_lock``): the ids the insert takes follow the
+        numbers. Returns the messages and their formatted dicts, pushed to the
+        room on commit."""
+        self.ensure_one()
+        room = self.sudo()
+        # sudo: live.message - posting rights were checked by the caller
+        Message = room.env["live.message"]
+        parts = [
+            Message._live_insert_columns(dict(values, room_id=room.id))
+            for values in values_list
+        ]
+        columns_list = [columns for columns, _x2many in parts]
+        count = len(values_list)
+        author_ids = sorted(
+            {
+                values["author_id"]
+                for values in values_list
+                if values.get("kind") != "system" and values.get("author_id")
+            }
+        )
+        now = self.env.cr.now()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH room AS (
+                    UPDATE live_room
+                       SET last_seq = last_seq + %(count)s,
+                           last_message_date = %(now)s,
+                           write_uid = %(uid)s,
+                           write_date = %(now)s
+                     WHERE id = %(room_id)s
+                 RETURNING last_seq
+                ),
+                author AS (
+                    UPDATE live_room_member member
+                       SET last_seen_seq = room.last_seq,
+                           write_uid = %(uid)s,
+                           write_date = %(now)s
+                      FROM room
+                     WHERE member.room_id = %(room_id)s
+                       AND member.user_id = ANY(%(author_ids)s)
+                       AND member.last_seen_seq < room.last_seq
+                )
+                %(insert)s
+                """,
+                count=count,
+                uid=self.env.uid,
+                now=now,
+                room_id=room.id,
+                author_ids=author_ids,
+                insert=Message._live_insert_sql(
+                    columns_list,
+                    SQL("room"),
+                    SQL("room.last_seq - %s + 1 + v.idx", count),
+                ),
+            )
+        )
+        rows = self.env.cr.fetchall()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE live_room SET last_message_id = %s WHERE id = %s",
+                max(row[0] for row in rows),
+                room.id,
+            )
+        )
+        room.invalidate_recordset(
+            ["last_seq", "last_message_id", "last_message_date", "message_ids"]
+            + ["write_uid", "write_date"]
+        )
+        room.modified(["last_seq", "last_message_id", "last_message_date"])
+        if author_ids:
+            room.env["live.room.member"].invalidate_model(
+                ["last_seen_seq", "last_seen_message_id", "write_uid", "write_date"]
+            )
+        messages = Message._live_inserted(
+            rows, columns_list, [x2many for _columns, x2many in parts]
+        )
+        self.env.cr.postcommit.data.setdefault(POSTED_KEY, set()).update(messages.ids)
+        formatted = messages._format()
+        for data in formatted:
+            room._bus_send("live_messaging/message", data)
+        return messages.sudo(False), formatted
+
     def _post_system(self, body):
         """Post a system note (joins, leaves, expiry...): no author, never unread."""
         self.ensure_one()

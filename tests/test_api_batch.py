@@ -97,6 +97,70 @@ class TestBatchModel(BatchMixin, LiveCase):
             [e["payload"] for p in events for e in p["events"]], [{"event": "paid"}]
         )
 
+    def test_plain_messages_are_written_together_in_item_order(self):
+        """New messages with no mention or file are written per room in one
+        statement: numbers and ids follow the items' order in each room, a
+        message with a mention in between keeps its place, and the queries do
+        not grow with the items."""
+        self.reset_bus()
+        seq, other_seq = self.last_seq(), self.last_seq(self.other_room)
+        items = []
+        for index in range(6):
+            room = self.room if index % 2 == 0 else self.other_room
+            items.append({"room_id": room.id, "body": f"m{index}"})
+        items.insert(3, {"room_id": self.room.id, "body": "@", "mentions": []})
+        items.insert(
+            4,
+            {
+                "room_id": self.room.id,
+                "body": "to bob",
+                "mentions": [self.user_bob.id],
+            },
+        )
+        results = self.batch(items)
+        self.assertEqual([r.get("status") for r in results], [201] * 8)
+        bodies = [r["message"]["body"] for r in results]
+        self.assertEqual(bodies, ["m0", "m1", "m2", "@", "to bob", "m3", "m4", "m5"])
+        in_room = [
+            r["message"] for r in results if r["message"]["room_id"] == self.room.id
+        ]
+        self.assertEqual(
+            [m["seq"] for m in in_room], list(range(seq + 1, seq + 1 + len(in_room)))
+        )
+        self.assertEqual([m["id"] for m in in_room], sorted(m["id"] for m in in_room))
+        other = [
+            r["message"] for r in results if r["message"]["room_id"] != self.room.id
+        ]
+        self.assertEqual(
+            [m["seq"] for m in other], [other_seq + 1, other_seq + 2, other_seq + 3]
+        )
+        self.assertEqual(self.last_seq(), seq + len(in_room))
+        self.env.invalidate_all()
+        self.assertEqual(self.room.sudo().last_message_id.id, in_room[-1]["id"])
+        # pushed once each, in order
+        self.assertEqual(
+            [p["body"] for p in self.pushed(self.room, MESSAGE)],
+            [m["body"] for m in in_room],
+        )
+        # and stored as answered
+        stored = self.env["live.message"].sudo().browse([m["id"] for m in in_room])
+        self.assertEqual(stored.mapped("body"), [m["body"] for m in in_room])
+        self.assertEqual(stored[-1].author_id, self.user_alice)
+
+        def queries(count):
+            plain = [
+                {"room_id": self.room.id, "body": f"q{n}", "client_id": f"q{count}-{n}"}
+                for n in range(count)
+            ]
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            self.assertEqual({r["status"] for r in self.batch(plain)}, {201})
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        queries(1)  # caches warm
+        self.assertEqual(queries(50), queries(5))
+
     def test_savepoint_forgets_what_a_refusal_queued(self):
         Publish = self.env["live.publish"]
         self.reset_bus()
