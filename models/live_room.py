@@ -653,20 +653,24 @@ class LiveRoom(models.Model):
             )
         )
         rows = self.env.cr.fetchall()
-        room.invalidate_recordset(
-            ["last_seq", "last_message_id", "last_message_date", "message_ids"]
-            + ["write_uid", "write_date"]
-        )
-        room.modified(["last_seq", "last_message_id", "last_message_date"])
-        if author_id:
-            # the author's own cursor, moved above
-            room.env["live.room.member"].invalidate_model(
-                ["last_seen_seq", "last_seen_message_id", "write_uid", "write_date"]
-            )
+        room._live_numbered(author_moved=bool(author_id))
         message = Message._live_inserted(rows, [columns], [x2many])
         self.env.cr.postcommit.data.setdefault(POSTED_KEY, set()).add(message.id)
         room._bus_send("live_messaging/message", message._format()[0])
         return message
+
+    def _live_numbered(self, author_moved):
+        """The cache after a statement numbered messages of the room (and
+        moved their author's read cursor when ``author_moved``)."""
+        self.invalidate_recordset(
+            ["last_seq", "last_message_id", "last_message_date", "message_ids"]
+            + ["write_uid", "write_date"]
+        )
+        self.modified(["last_seq", "last_message_id", "last_message_date"])
+        if author_moved:
+            self.env["live.room.member"].invalidate_model(
+                ["last_seen_seq", "last_seen_message_id", "write_uid", "write_date"]
+            )
 
     def _create_messages(self, values_list):
         """Write the messages ``values_list`` (checked already) as the room's
@@ -738,15 +742,7 @@ class LiveRoom(models.Model):
                 room.id,
             )
         )
-        room.invalidate_recordset(
-            ["last_seq", "last_message_id", "last_message_date", "message_ids"]
-            + ["write_uid", "write_date"]
-        )
-        room.modified(["last_seq", "last_message_id", "last_message_date"])
-        if author_ids:
-            room.env["live.room.member"].invalidate_model(
-                ["last_seen_seq", "last_seen_message_id", "write_uid", "write_date"]
-            )
+        room._live_numbered(author_moved=bool(author_ids))
         messages = Message._live_inserted(
             rows, columns_list, [x2many for _columns, x2many in parts]
         )

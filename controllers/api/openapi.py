@@ -603,6 +603,13 @@ SCHEMAS = {
 # path names; closed (no other keys), so that an item is one or the other
 TOPIC_NAME = {"type": "string", "minLength": 1, "maxLength": 128}
 ERROR_OBJECT = SCHEMAS["Error"]["properties"]["error"]
+# what a batch answers, whether written or refused
+BATCH_COUNTS = {
+    "results": {"type": "array", "items": _ref("BatchResult")},
+    "created": {"type": "integer", "minimum": 0},
+    "replayed": {"type": "integer", "minimum": 0},
+    "refused": {"type": "integer", "minimum": 0},
+}
 SCHEMAS.update(
     {
         "BatchMessage": {
@@ -674,25 +681,14 @@ SCHEMAS.update(
         "BatchAnswer": {
             "type": "object",
             "required": ["results", "created", "replayed", "refused"],
-            "properties": {
-                "results": {"type": "array", "items": _ref("BatchResult")},
-                "created": {"type": "integer", "minimum": 0},
-                "replayed": {"type": "integer", "minimum": 0},
-                "refused": {"type": "integer", "minimum": 0},
-            },
+            "properties": BATCH_COUNTS,
         },
         "BatchRefused": {
             "type": "object",
             "required": ["error", "results", "created", "replayed", "refused"],
             "description": "An atomic batch with a refused item: nothing was "
             "written; results say which items were refused, and why.",
-            "properties": {
-                "error": ERROR_OBJECT,
-                "results": {"type": "array", "items": _ref("BatchResult")},
-                "created": {"type": "integer", "minimum": 0},
-                "replayed": {"type": "integer", "minimum": 0},
-                "refused": {"type": "integer", "minimum": 0},
-            },
+            "properties": {"error": ERROR_OBJECT, **BATCH_COUNTS},
         },
         "BatchLimits": {
             "type": "object",
