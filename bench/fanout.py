@@ -117,20 +117,27 @@ ROW_HEADERS = [
 ]
 
 
+def latency_columns(run):
+    """The columns every latency table shows of a run, after its labels."""
+    return (
+        run["messages"],
+        run["latency"]["p50"],
+        run["latency"]["p95"],
+        run["latency"]["p99"],
+        run["latency"]["max"],
+        run["post_rtt"]["p50"],
+        run["lost"],
+        ", ".join(f"{k}×{v}" for k, v in run["closed"].items()) or "none",
+    )
+
+
 def rows(runs):
     return [
         (
             run["subscribers"],
             run["publisher"],
             "on" if run["dispatcher"] else "off",
-            run["messages"],
-            run["latency"]["p50"],
-            run["latency"]["p95"],
-            run["latency"]["p99"],
-            run["latency"]["max"],
-            run["post_rtt"]["p50"],
-            run["lost"],
-            ", ".join(f"{k}×{v}" for k, v in run["closed"].items()) or "none",
+            *latency_columns(run),
         )
         for run in runs
     ]

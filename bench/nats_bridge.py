@@ -147,26 +147,8 @@ class NatsBench:
 
     # the odoo-bin shell runner of run.py, on our node's configuration
     def shell(self, function, params):
-        script = (
-            "import json, sys\n"
-            f"sys.path.insert(0, {str(BENCH)!r})\n"
-            "import nats_server_side\n"
-            f"params = json.loads({json.dumps(params)!r})\n"
-            f"result = nats_server_side.{function}(env, params)\n"
-            "print('BENCH_JSON=' + json.dumps(result))\n"
-        )
-        result = self.odoo.run(
-            ["shell", "-c", str(self.node.conf), "-d", self.db, "--no-http"]
-            + ["--log-level=warn", "--logfile="],
-            input=script,
-            capture_output=True,
-            text=True,
-        )
-        for line in result.stdout.splitlines():
-            if line.startswith("BENCH_JSON="):
-                return json.loads(line[len("BENCH_JSON=") :])
-        raise lmdev.Fatal(
-            f"{function} failed:\n{(result.stderr or result.stdout)[-3000:]}"
+        return run.odoo_shell(
+            self.odoo, self.node.conf, self.db, "nats_server_side", function, params
         )
 
     def run(self):

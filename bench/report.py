@@ -236,20 +236,7 @@ def targets_table(results):
 
 
 def _latency_rows(runs, label_key="subscribers"):
-    return [
-        (
-            run[label_key],
-            run["messages"],
-            run["latency"]["p50"],
-            run["latency"]["p95"],
-            run["latency"]["p99"],
-            run["latency"]["max"],
-            run["post_rtt"]["p50"],
-            run["lost"],
-            ", ".join(f"{k}×{v}" for k, v in run["closed"].items()) or "none",
-        )
-        for run in runs
-    ]
+    return [(run[label_key], *fanout.latency_columns(run)) for run in runs]
 
 
 LAT_HEADERS = [

@@ -478,6 +478,31 @@ class LoadSampler(threading.Thread):
         }
 
 
+def odoo_shell(odoo, conf, db, module, function, params):
+    """``<module>.<function>(env, params)`` (a module of bench/) run in
+    ``odoo-bin shell`` on ``db``; its JSON result."""
+    script = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(BENCH)!r})\n"
+        f"import {module}\n"
+        f"params = json.loads({json.dumps(params)!r})\n"
+        f"result = {module}.{function}(env, params)\n"
+        "print('BENCH_JSON=' + json.dumps(result))\n"
+    )
+    result = odoo.run(
+        ["shell", "-c", str(conf), "-d", db, "--no-http"]
+        + ["--log-level=warn", "--logfile="],
+        input=script,
+        capture_output=True,
+        text=True,
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_JSON="):
+            return json.loads(line[len("BENCH_JSON=") :])
+    output = (result.stderr or result.stdout)[-3000:]
+    raise lmdev.Fatal(f"{module}.{function} failed:\n{output}")
+
+
 class Bench:
     def __init__(self, opts):
         self.opts = opts
@@ -529,35 +554,9 @@ class Bench:
 
     def shell(self, function, params):
         """Run ``server_side.<function>(env, params)`` in ``odoo-bin shell``."""
-        node = self.nodes[0]
-        script = (
-            "import json, sys\n"
-            f"sys.path.insert(0, {str(BENCH)!r})\n"
-            "import server_side\n"
-            f"params = json.loads({json.dumps(params)!r})\n"
-            f"result = server_side.{function}(env, params)\n"
-            "print('BENCH_JSON=' + json.dumps(result))\n"
+        return odoo_shell(
+            self.odoo, self.nodes[0].conf, self.db, "server_side", function, params
         )
-        result = self.odoo.run(
-            [
-                "shell",
-                "-c",
-                str(node.conf),
-                "-d",
-                self.db,
-                "--no-http",
-                "--log-level=warn",
-                "--logfile=",
-            ],
-            input=script,
-            capture_output=True,
-            text=True,
-        )
-        for line in result.stdout.splitlines():
-            if line.startswith("BENCH_JSON="):
-                return json.loads(line[len("BENCH_JSON=") :])
-        output = (result.stderr or result.stdout)[-3000:]
-        raise lmdev.Fatal(f"server_side.{function} failed:\n{output}")
 
     # -- run ------------------------------------------------------------
 
