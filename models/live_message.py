@@ -317,7 +317,22 @@ class LiveMessage(models.Model):
         """Whether the message was written by this transaction (a post or a
         publish that returned an earlier message is a replay)."""
         self.ensure_one()
-        return self.id in self.env.cr.postcommit.data.get(POSTED_KEY, ())
+        return self.id in self.env.cr.postcommit.data.get(POSTED_KEY, {})
+
+    def _live_posted(self, formatted=None):
+        """Record the messages as written by this transaction (``POSTED_KEY``:
+        ``{id: the dict pushed to the bus, or None}``), with ``formatted``, the
+        dicts pushed for them, when they were pushed unfiltered."""
+        posted = self.env.cr.postcommit.data.setdefault(POSTED_KEY, {})
+        posted.update(zip(self.ids, formatted or [None] * len(self), strict=True))
+
+    def _live_format_posted(self):
+        """The message's wire form: the dict pushed when this transaction wrote
+        it (the same, not formatted and queried again), else formatted now (a
+        replay, or an event pushed filtered per reader)."""
+        self.ensure_one()
+        posted = self.env.cr.postcommit.data.get(POSTED_KEY, {}).get(self.id)
+        return posted if posted is not None else self._format()[0]
 
     @api.model
     def _live_insert_columns(self, values):

@@ -217,8 +217,15 @@ class LivePublish(models.AbstractModel):
                         result = {"refusal": exc}
                     results[index] = result
                 self._batch_write_plain(plain, results, rooms, topics, author_app)
+                written = set()
                 for index, result in enumerate(results):
                     result["index"] = index
+                    # the same key twice in a batch: the second is a replay
+                    record = result.get("message") or result.get("event")
+                    if record is not None:
+                        if record["id"] in written:
+                            result["status"] = 200
+                        written.add(record["id"])
                 if atomic and any("refusal" in result for result in results):
                     raise _RollBack
         except _RollBack:
@@ -347,36 +354,33 @@ class LivePublish(models.AbstractModel):
 
     @api.model
     def _batch_item(self, item, rooms, topics, author_app):
-        Message = self.env["live.message"]
+        """Write one item through the single routes' paths; 201, or 200 for a
+        replay of an earlier request (``_publish_batch`` also marks the
+        repeats of an earlier item of the batch)."""
         if "topic" in item:
             topic = self._batch_target(topics, item["topic"])
-            key = item.get("idempotency_key") or False
-            replay = bool(
-                key
-                and Message._find_by_client_id("topic_id", topic, self.env.user, key)
-            )
-            event = topic._publish(item["payload"], client_id=key)
             # sudo: live.message - as live_publish: a replayed event may not be
             # readable through the ORM by its author
+            event = topic._publish(
+                item["payload"], client_id=item.get("idempotency_key") or False
+            ).sudo()
             return {
-                "status": 200 if replay else 201,
-                "event": event.sudo()._format()[0],
+                "status": 201 if event._live_is_new() else 200,
+                "event": event._live_format_posted(),
             }
         room = self._batch_target(rooms, item["room_id"])
-        client_id = item.get("client_id") or False
-        replay = bool(
-            client_id
-            and Message._find_by_client_id("room_id", room, self.env.user, client_id)
-        )
         message = room._post_message(
             item["body"],
-            client_id=client_id,
+            client_id=item.get("client_id") or False,
             payload=item.get("payload"),
             author_app=author_app,
             mention_ids=item.get("mentions"),
             attachment_ids=item.get("attachment_ids"),
         )
-        return {"status": 200 if replay else 201, "message": message._format()[0]}
+        return {
+            "status": 201 if message._live_is_new() else 200,
+            "message": message._live_format_posted(),
+        }
 
     @api.model
     def _batch_target(self, targets, key):

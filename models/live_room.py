@@ -8,7 +8,7 @@ from odoo.tools import SQL
 
 from ..bus import control
 from ..utils.values import rpc_value
-from .live_message import POSTED_KEY, InputError, check_text_fields, request_hash
+from .live_message import InputError, check_text_fields, request_hash
 
 ROOM_TYPES = [
     ("group", "Group"),
@@ -536,7 +536,7 @@ class LiveRoom(models.Model):
             mention_ids=mention_ids,
             attachment_ids=attachment_ids,
         )
-        return rpc_value(message._format()[0])
+        return rpc_value(message._live_format_posted())
 
     def _post_message(
         self,
@@ -655,8 +655,9 @@ class LiveRoom(models.Model):
         rows = self.env.cr.fetchall()
         room._live_numbered(author_moved=bool(author_id))
         message = Message._live_inserted(rows, [columns], [x2many])
-        self.env.cr.postcommit.data.setdefault(POSTED_KEY, set()).add(message.id)
-        room._bus_send("live_messaging/message", message._format()[0])
+        formatted = message._format()
+        message._live_posted(formatted)
+        room._bus_send("live_messaging/message", formatted[0])
         return message
 
     def _live_numbered(self, author_moved):
@@ -746,8 +747,8 @@ class LiveRoom(models.Model):
         messages = Message._live_inserted(
             rows, columns_list, [x2many for _columns, x2many in parts]
         )
-        self.env.cr.postcommit.data.setdefault(POSTED_KEY, set()).update(messages.ids)
         formatted = messages._format()
+        messages._live_posted(formatted)
         for data in formatted:
             room._bus_send("live_messaging/message", data)
         return messages.sudo(False), formatted

@@ -11,7 +11,7 @@ from ..bus import control
 from ..utils.schema import DEFAULT_TIME_LIMIT, SchemaError, compile_schema
 from ..utils.schema import validate_payload as validate_schema
 from ..utils.values import rpc_value
-from .live_message import POSTED_KEY, InputError, check_text_fields, request_hash
+from .live_message import InputError, check_text_fields, request_hash
 
 TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 TOPIC_NAME_MAX = 128
@@ -319,7 +319,7 @@ class LiveTopic(models.Model):
         # sudo: live.message - rights were checked by _publish; a replayed event
         # (same client_id) is not readable through the ORM by its author
         return rpc_value(
-            self._publish(payload, client_id=client_id).sudo()._format()[0]
+            self._publish(payload, client_id=client_id).sudo()._live_format_posted()
         )
 
     def _publish(self, payload, *, body=False, client_id=False, res_id=False):
@@ -412,16 +412,17 @@ class LiveTopic(models.Model):
         events = Message._live_inserted(
             rows, columns_list, [x2many for _columns, x2many in parts]
         )
-        self.env.cr.postcommit.data.setdefault(POSTED_KEY, set()).update(events.ids)
+        events._live_posted()
         topic._push_events(events)
         return events.sudo(False)
 
     def _push_events(self, events):
         self.ensure_one()
         if not self.res_model:
+            formatted = events._format()
+            events._live_posted(formatted)
             self._bus_send(
-                "live_messaging/events",
-                {"topic": self.name, "events": events._format()},
+                "live_messaging/events", {"topic": self.name, "events": formatted}
             )
             return
         # sudo: live.topic.subscription - the subscribers, each checked below

@@ -502,7 +502,7 @@ class LiveApiController(http.Controller):
         except (AccessError, MissingError):
             self._room(call)
             raise
-        return (201 if message._live_is_new() else 200), message._format()[0]
+        return (201 if message._live_is_new() else 200), message._live_format_posted()
 
     def _op_mark_read(self, call):
         room = self._room(call)
@@ -534,7 +534,7 @@ class LiveApiController(http.Controller):
         # sudo: live.message - rights were checked by _publish; a replayed event
         # is not readable through the ORM by its author
         event = topic._publish(call.body, client_id=key or False).sudo()
-        return (201 if event._live_is_new() else 200), event._format()[0]
+        return (201 if event._live_is_new() else 200), event._live_format_posted()
 
     def _op_list_events(self, call):
         topic = self._topic(call)
@@ -603,16 +603,12 @@ class LiveApiController(http.Controller):
 
     def _op_support_post(self, call):
         session = self._visitor(call)
-        client_id = call.body.get("client_id") or False
-        replay = bool(
-            client_id
-            and request.env["live.message"]._find_by_client_id(
-                "room_id", session.room_id, request.env["res.users"], client_id
-            )
+        message = session._visitor_post(
+            call.body["body"], client_id=call.body.get("client_id") or False
         )
-        message = session._visitor_post(call.body["body"], client_id=client_id)
         # sudo: live.message - the visitor's own message in the token's room
-        return (200 if replay else 201), message.sudo()._format()[0]
+        message = message.sudo()
+        return (201 if message._live_is_new() else 200), message._live_format_posted()
 
     def _op_support_typing(self, call):
         session = self._visitor(call)
