@@ -154,23 +154,14 @@ class NatsBench:
     def run(self):
         started = time.monotonic()
         RUN.mkdir(parents=True, exist_ok=True)
-        bench = run.Bench(
-            SimpleNamespace(
-                full=False,
-                odoo=self.opts.odoo,
-                db=self.db,
-                only=None,
-                template=self.opts.template,
-                keep_db=False,
-                base_port=self.opts.base_port,
-                db_host=None,
-                db_port=None,
-                db_user=None,
-                db_password=None,
-            )
-        )
+        # run.py's own options (its parser's defaults), on our database
+        args = ["--smoke", "--db", self.db, "--template", self.opts.template]
+        args += ["--base-port", str(self.opts.base_port)]
+        if self.opts.odoo:
+            args += ["--odoo", self.opts.odoo]
+        bench = run.Bench(run.parse_args(args))
         bench.prepare_db()
-        run.gevent_shim(self.odoo)
+        lmdev.ensure_gevent(self.odoo)
         saved = dict(run.SERVER_OPTIONS)
         run.SERVER_OPTIONS.update(SERVER_OPTIONS)
         try:
