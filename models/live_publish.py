@@ -18,8 +18,6 @@ from odoo import _, api, models
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.tools import SQL
 
-from .live_message import InputError, request_hash
-
 PARAM_MAX_ITEMS = "live_messaging.batch_max_items"
 PARAM_MAX_BYTES = "live_messaging.batch_max_bytes"
 DEFAULT_MAX_ITEMS = 1000
@@ -126,32 +124,16 @@ class _PlainMessages:
         ):
             return False
         self._check_can_post(room)
-        Message = self.env["live.message"]
-        body = Message._prepare_body(item["body"])
-        if not body.strip():
-            raise InputError(_("A message cannot be empty."), "/body")
-        payload = item.get("payload")
-        if payload:
-            Message._check_payload(payload)
-        if client_id:
-            Message._check_client_id(client_id)
-            self.used.add((room.id, client_id))
-        user = self.env.user
-        self.pending.setdefault(room, []).append(
-            (
-                index,
-                {
-                    "kind": "chat",
-                    "body": body,
-                    "payload": payload or None,
-                    "client_id": client_id,
-                    "request_hash": client_id and request_hash(body, payload or None),
-                    "author_id": user.id,
-                    "author_name": user.name or False,
-                    "author_app": self.author_app or False,
-                },
-            )
+        values = room._live_message_values(
+            item["body"],
+            payload=item.get("payload"),
+            client_id=client_id,
+            author=self.env.user,
+            author_app=self.author_app,
         )
+        if client_id:
+            self.used.add((room.id, client_id))
+        self.pending.setdefault(room, []).append((index, values))
         return True
 
     def pop(self):

@@ -559,34 +559,25 @@ class LiveRoom(models.Model):
         self._check_can_post()
         author = self.env.user if author is None else author
         Message = self.env["live.message"]
-        body = Message._prepare_body(body)
-        if kind == "chat" and not body.strip() and not extra.get("attachment_ids"):
-            raise InputError(_("A message cannot be empty."), "/body")
-        if payload:
-            Message._check_payload(payload)
-        fingerprint = False
+        values = self._live_message_values(
+            body,
+            kind=kind,
+            payload=payload,
+            client_id=client_id,
+            author=author,
+            author_name=author_name,
+            author_app=author_app,
+            **extra,
+        )
+        client_id, fingerprint = values["client_id"], values["request_hash"]
         if client_id:
-            client_id = Message._check_client_id(client_id)
-            fingerprint = request_hash(body, payload or None)
             existing = Message._find_by_client_id("room_id", self, author, client_id)
             if existing:
                 return Message._check_replay(existing, fingerprint)
         try:
             # only a client id can collide (with a concurrent retry)
             with self.env.cr.savepoint() if client_id else nullcontext():
-                message = self._create_message(
-                    {
-                        "kind": kind,
-                        "body": body,
-                        "payload": payload or None,
-                        "client_id": client_id or False,
-                        "request_hash": fingerprint,
-                        "author_id": author.id or False,
-                        "author_name": author_name or author.name or False,
-                        "author_app": author_app or False,
-                        **extra,
-                    }
-                )
+                message = self._create_message(values)
         except IntegrityError:
             # the same client_id raced us from another request: return theirs
             existing = client_id and Message._find_by_client_id(
@@ -596,6 +587,44 @@ class LiveRoom(models.Model):
                 raise
             return Message._check_replay(existing, fingerprint)
         return message
+
+    @api.model
+    def _live_message_values(
+        self,
+        body,
+        *,
+        kind="chat",
+        payload=None,
+        client_id=False,
+        author,
+        author_name=False,
+        author_app=False,
+        **extra,
+    ):
+        """The values of a new message by ``author``, checked as every post
+        checks them: the body contract, not empty (unless it has files), the
+        payload, the client id (and the request's fingerprint with it)."""
+        Message = self.env["live.message"]
+        body = Message._prepare_body(body)
+        if kind == "chat" and not body.strip() and not extra.get("attachment_ids"):
+            raise InputError(_("A message cannot be empty."), "/body")
+        if payload:
+            Message._check_payload(payload)
+        fingerprint = False
+        if client_id:
+            client_id = Message._check_client_id(client_id)
+            fingerprint = request_hash(body, payload or None)
+        return {
+            "kind": kind,
+            "body": body,
+            "payload": payload or None,
+            "client_id": client_id or False,
+            "request_hash": fingerprint,
+            "author_id": author.id or False,
+            "author_name": author_name or author.name or False,
+            "author_app": author_app or False,
+            **extra,
+        }
 
     def _create_message(self, values):
         """Write the message ``values`` as the room's next one, in one
