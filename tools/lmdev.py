@@ -308,7 +308,13 @@ def install(odoo, conf, db, *, update=False, demo=True, log=None):
 
 REQUIREMENTS_PROBE = """
 import importlib.metadata, sys
-from packaging.requirements import Requirement
+try:
+    from packaging.requirements import Requirement
+except ImportError:
+    # a fresh virtualenv has only pip's copy; Odoo needs the package itself to
+    # read a manifest's external dependencies: it is a requirement too
+    print("packaging")
+    from pip._vendor.packaging.requirements import Requirement
 for line in sys.argv[1:]:
     req = Requirement(line)
     if req.marker and not req.marker.evaluate():
@@ -372,7 +378,9 @@ def ensure_runtime_requirements(odoo):
     if not unmet:
         return
     say(f"installing the addon's Python requirements: {', '.join(unmet)}")
-    ok, error = pip_install(odoo, "-r", str(path))
+    # what the file does not name (packaging, which Odoo needs), too
+    extra = [line for line in unmet if line not in requirement_lines(path)]
+    ok, error = pip_install(odoo, "-r", str(path), *extra)
     unmet = unmet_requirements(odoo, path)
     if unmet:
         raise Fatal(
